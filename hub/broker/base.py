@@ -1,0 +1,185 @@
+"""The broker protocol: what the hub needs from a message transport.
+
+Two implementations keep the same semantics: ``memory://`` (in-process) and ``amqp://``
+(RabbitMQ). The core never touches a transport beyond this module's types.
+
+Semantics every transport honours:
+
+* Exchanges are ``direct``, ``topic`` (``*`` one word, ``#`` zero or more words) or
+  ``fanout``. An exchange may name an *alternate* exchange that receives what none of its
+  bindings match (RabbitMQ's ``alternate-exchange``).
+* :meth:`Broker.publish` returns only once the message is safely stored in every queue it
+  routes to (publisher confirm). A message that would reach no queue raises
+  :class:`Unroutable`; a broker that cannot take it raises :class:`BrokerUnavailable`.
+* A queue is declared from a :class:`QueueSpec`: its bindings, its retry schedule, its
+  dead-letter queue ``<name>.dlq`` and its bounded concurrency (prefetch).
+* :meth:`Broker.consume` hands each message to the handler. The message is acked only when
+  the handler returns. If the handler raises :class:`PermanentFailure` the message goes
+  straight to the dead-letter queue; any other exception schedules a retry after
+  ``retry_delays[attempt - 1]`` seconds, and once the delays are used up the message is
+  dead-lettered. Dead letters carry the ``x-omnihub-*`` headers below.
+* A message in flight when its consumer stops (cancelled, crashed, connection lost) is
+  delivered again with ``redelivered=True``; it is never lost.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Literal, Protocol, runtime_checkable
+
+ExchangeKind = Literal["direct", "topic", "fanout"]
+
+INGRESS_EXCHANGE = "omnihub.ingress"
+EVENTS_EXCHANGE = "omnihub.events"
+DEAD_LETTER_EXCHANGE = "omnihub.dlx"
+UNROUTED_EXCHANGE = "omnihub.unrouted"
+QUEUE_PREFIX = "omnihub."
+
+# Headers a dead letter carries (values are strings or ints).
+H_CONSUMER = "x-omnihub-consumer"
+H_ATTEMPTS = "x-omnihub-attempts"
+H_EXCEPTION = "x-omnihub-exception"
+H_ERROR = "x-omnihub-error"
+H_FIRST_FAILURE = "x-omnihub-first-failure"
+H_LAST_FAILURE = "x-omnihub-last-failure"
+H_ROUTING_KEY = "x-omnihub-routing-key"  # the key it was first published with
+# Set by publishers: messages with the same key reach an ``ordered`` queue in publish order.
+H_ORDER_KEY = "x-omnihub-order-key"
+
+
+class BrokerError(Exception):
+    """Base of transport errors."""
+
+
+class BrokerUnavailable(BrokerError):
+    """The broker cannot take the message now (down, reconnecting, confirm timed out).
+
+    Callers answer HTTP 503 with ``Retry-After``: nothing was accepted.
+    """
+
+    retry_after: float = 5.0
+
+
+class Unroutable(BrokerError):
+    """No queue would receive the message (RabbitMQ ``mandatory`` return)."""
+
+
+class PermanentFailure(Exception):
+    """Raised by a handler: retrying cannot help (bad data); dead-letter at once."""
+
+
+@dataclass(frozen=True)
+class Message:
+    """What travels: opaque bytes plus metadata. ``message_id`` is the event id."""
+
+    body: bytes
+    message_id: str
+    routing_key: str = ""
+    headers: Mapping[str, str | int] = field(default_factory=dict)
+    content_type: str = "application/cloudevents+json"
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """A message handed to a consumer, with its delivery history."""
+
+    message: Message
+    queue: str
+    attempt: int  # 1 on first delivery, grows with every retry
+    redelivered: bool  # delivered before without ack or reject (consumer died)
+
+
+@dataclass(frozen=True)
+class Binding:
+    exchange: str
+    pattern: str
+
+
+@dataclass(frozen=True)
+class QueueSpec:
+    """A consumer's durable queue with its retry schedule and dead-letter queue."""
+
+    name: str  # full queue name, e.g. "omnihub.archive"
+    bindings: tuple[Binding, ...] = ()
+    retry_delays: tuple[float, ...] = (1.0, 5.0, 30.0)
+    concurrency: int = 16  # messages in flight at once (prefetch)
+    ordered: bool = False  # one at a time per customer key, in publish order
+    max_length: int | None = None  # bounded queue: oldest dropped beyond this
+
+    @property
+    def max_attempts(self) -> int:
+        return len(self.retry_delays) + 1
+
+    @property
+    def dead_letter_queue(self) -> str:
+        return f"{self.name}.dlq"
+
+
+@dataclass(frozen=True)
+class DeadLetter:
+    """A message in a dead-letter queue with why it is there."""
+
+    message: Message
+    queue: str  # the consumer queue it failed in
+    attempts: int
+    exception: str
+    error: str
+    first_failure: datetime
+    last_failure: datetime
+
+
+Handler = Callable[[Delivery], Awaitable[None]]
+
+
+@runtime_checkable
+class Subscription(Protocol):
+    async def cancel(self) -> None:
+        """Stop taking messages, wait for in-flight handlers (drain), requeue nothing lost."""
+
+
+@runtime_checkable
+class Broker(Protocol):
+    """A message transport. Every method may raise :class:`BrokerUnavailable`."""
+
+    url: str
+
+    async def connect(self) -> None: ...
+
+    async def close(self, drain_timeout: float = 10.0) -> None:
+        """Cancel consumers, let in-flight handlers finish (up to the timeout), disconnect."""
+
+    async def declare_exchange(
+        self, name: str, kind: ExchangeKind, *, alternate: str | None = None
+    ) -> None: ...
+
+    async def declare_queue(self, spec: QueueSpec) -> None:
+        """Declare (idempotently) the queue, its bindings, retry path and dead-letter queue."""
+
+    async def delete_queue(self, name: str) -> None:
+        """Remove a queue with its retry path and dead-letter queue."""
+
+    async def publish(
+        self, exchange: str, message: Message, *, timeout: float = 10.0
+    ) -> None:
+        """Route ``message`` by ``message.routing_key``; return after the broker confirmed."""
+
+    async def send_to_queue(self, queue: str, message: Message, *, timeout: float = 10.0) -> None:
+        """Put ``message`` directly on one queue (replays), with the same confirm guarantee."""
+
+    async def consume(self, spec: QueueSpec, handler: Handler) -> Subscription: ...
+
+    async def dead_letters(self, queue: str, limit: int = 100) -> list[DeadLetter]:
+        """Dead letters of a consumer queue, oldest first, without removing them."""
+
+    async def replay_dead_letters(
+        self, queue: str, message_ids: frozenset[str] | None = None
+    ) -> int:
+        """Move dead letters (all, or those ids) back to ``queue`` with attempts reset."""
+
+    async def queue_depths(self) -> dict[str, int]:
+        """Messages ready per declared queue (consumer queues and their ``.dlq``)."""
+
+    async def ping(self) -> None:
+        """Raise :class:`BrokerUnavailable` unless the broker answers now."""

@@ -1,0 +1,122 @@
+"""The public types a plugin works with. Plugins import these from ``hub``, never internals."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal, Protocol
+
+from aiohttp import web
+from omnihub_contracts import CloudEvent, Identifier
+from pydantic import BaseModel
+
+CONSUMER_NAME = re.compile(r"^[a-z][a-z0-9_-]*(\.[a-z0-9_-]+)*$")
+
+EventHandler = Callable[[CloudEvent], Awaitable[None]]
+RouteHandler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """Seconds to wait before each retry; once used up, the event is dead-lettered."""
+
+    delays: tuple[float, ...] = (1.0, 10.0, 60.0, 300.0)
+
+    def __post_init__(self) -> None:
+        if any(d < 0 for d in self.delays):
+            raise ValueError("retry delays must be >= 0 seconds")
+
+
+@dataclass(frozen=True)
+class Consumer:
+    """A subscription: the events a plugin wants and what to do with each.
+
+    ``patterns`` are routing-key patterns on ``omnihub.events`` (``<type>.<channel>``, with
+    ``*`` for one word and ``#`` for any). ``purposes`` are the consent purposes the consumer
+    serves: it is handed only events of customers who allow all of them (empty: purpose-free,
+    e.g. an audit archive). ``handler`` raising :class:`hub.PermanentError` dead-letters the
+    event at once; any other exception is retried per ``retry``.
+    """
+
+    name: str
+    patterns: tuple[str, ...]
+    handler: EventHandler
+    purposes: tuple[str, ...] = ("service",)
+    retry: RetryPolicy = field(default_factory=RetryPolicy)
+    concurrency: int = 16
+    ordered: bool = False  # per-customer order: one event at a time per customer
+    timeout: float = 30.0  # seconds a handler may take before it counts as failed
+    fields: tuple[str, ...] | None = None  # field minimisation: data fields it may see
+
+    def __post_init__(self) -> None:
+        if not CONSUMER_NAME.match(self.name):
+            raise ValueError(f"consumer name {self.name!r} must match {CONSUMER_NAME.pattern}")
+        if not self.patterns:
+            raise ValueError(f"consumer {self.name!r} subscribes to no pattern")
+        if self.concurrency < 1:
+            raise ValueError(f"consumer {self.name!r}: concurrency must be >= 1")
+
+
+class Publisher(Protocol):
+    async def __call__(self, events: Sequence[CloudEvent]) -> list[str]: ...
+
+
+@dataclass(frozen=True)
+class PluginContext:
+    """What a plugin gets from the hub: its name, its validated config and a publisher.
+
+    ``publish`` sends canonical events to the hub's ingress and returns their ids once the
+    broker has confirmed them; it raises ``hub.BrokerUnavailable`` otherwise (answer 503).
+    """
+
+    name: str
+    config: Any  # instance of the plugin's config model, or a dict if it declares none
+    data_dir: Path  # a directory the plugin may keep files in
+    publish: Publisher
+    log: Any  # a structlog logger bound to plugin=<name>
+
+
+class PluginRouter(Protocol):
+    """Routes a plugin mounts under ``/webhooks/<plugin>/``."""
+
+    def add_route(self, method: str, path: str, handler: RouteHandler) -> None: ...
+
+    def get(self, path: str, handler: RouteHandler) -> None: ...
+
+    def post(self, path: str, handler: RouteHandler) -> None: ...
+
+
+@dataclass(frozen=True)
+class Health:
+    """A plugin's answer to ``hub_health``: ``ok`` false makes ``/readyz`` fail."""
+
+    ok: bool
+    detail: str = ""
+
+
+@dataclass(frozen=True)
+class ErasureRequest:
+    """A customer's data must go (LGPD Art. 18 VI / GDPR Art. 17)."""
+
+    request_id: str
+    customer_id: str
+    identifiers: tuple[Identifier, ...] = ()
+
+
+@dataclass(frozen=True)
+class ErasureReceipt:
+    """A plugin's proof of what it erased (never the data itself)."""
+
+    status: Literal["done", "pending", "failed"]
+    detail: str = ""
+    items: int = 0
+
+
+class ConfigModel(BaseModel):
+    """Convenient base for a plugin's config model: unknown keys are errors."""
+
+    model_config = {"extra": "forbid"}
+
+    enabled: bool = False
