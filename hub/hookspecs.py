@@ -14,7 +14,14 @@ import pluggy
 from omnihub_contracts import EventType
 from pydantic import BaseModel
 
-from .plugin_api import Consumer, ErasureReceipt, ErasureRequest, Health, PluginContext, PluginRouter
+from .plugin_api import (
+    Consumer,
+    ErasureReceipt,
+    ErasureRequest,
+    Health,
+    PluginContext,
+    PluginRouter,
+)
 
 hookspec = pluggy.HookspecMarker("omnihub")
 hookimpl = pluggy.HookimplMarker("omnihub")
@@ -41,9 +48,7 @@ def hub_register_event_types(register: Callable[[EventType], None]) -> None:
 
 
 @hookspec
-def hub_register_consumers(
-    register: Callable[[Consumer], None], context: PluginContext
-) -> None:
+def hub_register_consumers(register: Callable[[Consumer], None], context: PluginContext) -> None:
     """Subscribe to events with ``register(Consumer(name, patterns, handler, ...))``.
 
     Called at start for enabled plugins. Each consumer gets its own durable queue

@@ -36,7 +36,7 @@ class Consumer:
     ``patterns`` are routing-key patterns on ``omnihub.events`` (``<type>.<channel>``, with
     ``*`` for one word and ``#`` for any). ``purposes`` are the consent purposes the consumer
     serves: it is handed only events of customers who allow all of them (empty: purpose-free,
-    e.g. an audit archive). ``handler`` raising :class:`hub.PermanentError` dead-letters the
+    e.g. an audit archive). ``handler`` raising :class:`hub.PermanentFailure` dead-letters the
     event at once; any other exception is retried per ``retry``.
     """
 
@@ -48,7 +48,6 @@ class Consumer:
     concurrency: int = 16
     ordered: bool = False  # per-customer order: one event at a time per customer
     timeout: float = 30.0  # seconds a handler may take before it counts as failed
-    fields: tuple[str, ...] | None = None  # field minimisation: data fields it may see
 
     def __post_init__(self) -> None:
         if not CONSUMER_NAME.match(self.name):
@@ -118,5 +117,3 @@ class ConfigModel(BaseModel):
     """Convenient base for a plugin's config model: unknown keys are errors."""
 
     model_config = {"extra": "forbid"}
-
-    enabled: bool = False

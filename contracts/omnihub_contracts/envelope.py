@@ -12,15 +12,18 @@ from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
+from pydantic_core import PydanticCustomError
 
 TYPE_PATTERN = r"^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)+$"
 CHANNEL_PATTERN = r"^[a-z][a-z0-9_]*$"
+CONSENT_PATTERN = r"^([a-z][a-z0-9_]*(,[a-z][a-z0-9_]*)*)?$"
 NO_CHANNEL = "none"
 """Routing-key word used when an event has no channel (e.g. ``customer.merged.none``)."""
 
 EventTypeName = Annotated[str, StringConstraints(pattern=TYPE_PATTERN, max_length=120)]
 ChannelName = Annotated[str, StringConstraints(pattern=CHANNEL_PATTERN, max_length=40)]
 NonEmpty = Annotated[str, StringConstraints(min_length=1, max_length=500)]
+ConsentSnapshot = Annotated[str, StringConstraints(pattern=CONSENT_PATTERN, max_length=500)]
 
 
 def new_event_id() -> str:
@@ -29,6 +32,19 @@ def new_event_id() -> str:
 
 def utc_now() -> datetime:
     return datetime.now(UTC)
+
+
+FIELD_RULE = "field_rule"
+
+
+def field_rule(field: str, message: str, **context: str) -> PydanticCustomError:
+    """The error of a model-level check that concerns one field.
+
+    pydantic locates a model validator's error at the model; the registry appends ``field``
+    so the event's error still names ``data.<field>``. ``message`` may use ``{field}`` and
+    the ``context`` keys as placeholders.
+    """
+    return PydanticCustomError(FIELD_RULE, message, {"field": field, **context})
 
 
 class Contract(BaseModel):
@@ -53,7 +69,7 @@ class CloudEvent(Contract):
     conversationid: NonEmpty | None = None
     correlationid: NonEmpty | None = None
     causationid: NonEmpty | None = None
-    consent: Annotated[str, StringConstraints(max_length=500)] | None = Field(
+    consent: ConsentSnapshot | None = Field(
         default=None,
         description="Purposes the customer allows, comma-separated; stamped by the hub.",
     )

@@ -8,7 +8,7 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
-from .envelope import CloudEvent
+from .envelope import FIELD_RULE, CloudEvent
 
 
 @dataclass(frozen=True)
@@ -45,10 +45,16 @@ class InvalidEvent(ValueError):
 
 
 def _field_errors(exc: ValidationError, prefix: tuple[str | int, ...] = ()) -> list[FieldError]:
-    return [
-        FieldError(".".join(str(p) for p in (*prefix, *err["loc"])) or "(event)", err["msg"])
-        for err in exc.errors(include_url=False)
-    ]
+    errors = []
+    for err in exc.errors(include_url=False):
+        loc = (*prefix, *err["loc"])
+        if err["type"] == FIELD_RULE:  # a model-level check that names its field
+            loc = (*loc, err["ctx"]["field"])
+        # pydantic prefixes what our validators raise with "Value error, "; the path
+        # already says where, so drop it for a message a person can read as is.
+        message = err["msg"].removeprefix("Value error, ")
+        errors.append(FieldError(".".join(str(p) for p in loc) or "(event)", message))
+    return errors
 
 
 class EventRegistry(Mapping[str, EventType]):
@@ -106,7 +112,5 @@ class EventRegistry(Mapping[str, EventType]):
         if envelope.dataschema is None:
             update["dataschema"] = event_type.dataschema
         elif envelope.dataschema != event_type.dataschema:
-            raise InvalidEvent(
-                [FieldError("dataschema", f"expected {event_type.dataschema!r}")]
-            )
+            raise InvalidEvent([FieldError("dataschema", f"expected {event_type.dataschema!r}")])
         return envelope.model_copy(update=update)

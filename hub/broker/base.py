@@ -20,6 +20,17 @@ Semantics every transport honours:
   dead-lettered. Dead letters carry the ``x-omnihub-*`` headers below.
 * A message in flight when its consumer stops (cancelled, crashed, connection lost) is
   delivered again with ``redelivered=True``; it is never lost.
+* An ``ordered`` queue hands messages with the same ``H_ORDER_KEY`` header to one handler
+  at a time, in publish order, across all its subscriptions. A message waiting for its
+  retry keeps its key blocked, so a key is never overtaken: later messages of that key
+  wait until it succeeds or is dead-lettered. Messages without the header share one key.
+  Different keys run in parallel up to the concurrency.
+* ``max_length`` counts ready messages; beyond it the oldest ready ones are dropped.
+* A dead letter's message carries the original body, id, routing key and headers plus
+  ``H_CONSUMER`` (the consumer queue's name), ``H_ATTEMPTS`` (int), ``H_EXCEPTION`` (the
+  exception's class name, e.g. ``ValueError``), ``H_ERROR`` (``str(exc)``),
+  ``H_FIRST_FAILURE``/``H_LAST_FAILURE`` (ISO 8601, UTC) and ``H_ROUTING_KEY``. A replay
+  strips those headers again and delivers the message as a first attempt.
 """
 
 from __future__ import annotations
@@ -135,8 +146,12 @@ Handler = Callable[[Delivery], Awaitable[None]]
 
 @runtime_checkable
 class Subscription(Protocol):
-    async def cancel(self) -> None:
-        """Stop taking messages, wait for in-flight handlers (drain), requeue nothing lost."""
+    async def cancel(self, drain_timeout: float = 10.0) -> None:
+        """Stop taking messages; let in-flight handlers finish for up to ``drain_timeout``.
+
+        Handlers still running then are cancelled and their messages go back to the queue,
+        to be delivered again with ``redelivered=True``: nothing is lost.
+        """
 
 
 @runtime_checkable
@@ -160,12 +175,24 @@ class Broker(Protocol):
     async def delete_queue(self, name: str) -> None:
         """Remove a queue with its retry path and dead-letter queue."""
 
+    # ``timeout`` bounds the wait for the broker's confirm inside the transport, which is
+    # why it is a parameter rather than a caller-side ``asyncio.timeout`` (ruff ASYNC109).
     async def publish(
-        self, exchange: str, message: Message, *, timeout: float = 10.0
+        self,
+        exchange: str,
+        message: Message,
+        *,
+        timeout: float = 10.0,  # noqa: ASYNC109
     ) -> None:
         """Route ``message`` by ``message.routing_key``; return after the broker confirmed."""
 
-    async def send_to_queue(self, queue: str, message: Message, *, timeout: float = 10.0) -> None:
+    async def send_to_queue(
+        self,
+        queue: str,
+        message: Message,
+        *,
+        timeout: float = 10.0,  # noqa: ASYNC109
+    ) -> None:
         """Put ``message`` directly on one queue (replays), with the same confirm guarantee."""
 
     async def consume(self, spec: QueueSpec, handler: Handler) -> Subscription: ...
@@ -179,7 +206,10 @@ class Broker(Protocol):
         """Move dead letters (all, or those ids) back to ``queue`` with attempts reset."""
 
     async def queue_depths(self) -> dict[str, int]:
-        """Messages ready per declared queue (consumer queues and their ``.dlq``)."""
+        """Messages ready per declared queue (consumer queues and their ``.dlq``).
+
+        Ready means neither in flight nor waiting for a retry.
+        """
 
     async def ping(self) -> None:
         """Raise :class:`BrokerUnavailable` unless the broker answers now."""

@@ -1,0 +1,36 @@
+"""Omnihub's public plugin API. Plugins import from here, ``hub.hookspecs`` and ``hub.testing``."""
+
+from omnihub_contracts import CloudEvent, EventType, Identifier, InvalidEvent
+
+from .broker import BrokerUnavailable, PermanentFailure
+from .hookspecs import hookimpl
+from .plugin_api import (
+    ConfigModel,
+    Consumer,
+    ErasureReceipt,
+    ErasureRequest,
+    Health,
+    PluginContext,
+    PluginRouter,
+    RetryPolicy,
+)
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "BrokerUnavailable",
+    "CloudEvent",
+    "ConfigModel",
+    "Consumer",
+    "ErasureReceipt",
+    "ErasureRequest",
+    "EventType",
+    "Health",
+    "Identifier",
+    "InvalidEvent",
+    "PermanentFailure",
+    "PluginContext",
+    "PluginRouter",
+    "RetryPolicy",
+    "hookimpl",
+]

@@ -1,0 +1,280 @@
+"""One consumer on a RabbitMQ queue: manual acks, retries, dead letters, drain, ordering.
+
+Each subscription has its own robust channel, so its prefetch (``spec.concurrency``) is
+its own and aio-pika re-declares its queue and consumer after a reconnect.
+
+What happens to a delivery once the handler returned or raised:
+
+* returned → ``basic.ack``;
+* :class:`PermanentFailure`, or the retry schedule is used up → a copy with the
+  ``x-omnihub-*`` headers is published (confirmed) to ``omnihub.dlx`` → ``Q.dlq``, then
+  the original is acked;
+* any other exception → a copy is published (confirmed) to ``Q.retry.<delay ms>``, whose
+  TTL dead-letters it back to ``Q``, then the original is acked.
+
+Publish-then-ack is at-least-once: if the connection dies between the confirm and the
+ack, the original comes back as well. Deduplicating redeliveries by event id is the
+consumer runner's job (``hub.consumers``), not the transport's.
+
+Ordered queues (``spec.ordered``) are single-active-consumer quorum queues: across all hub
+processes exactly one consumer receives, in queue order, and the others stand by and take
+over (with the unacked messages first, in their order) when it stops or dies. Inside that
+consumer, deliveries are chained per ``H_ORDER_KEY``: one key runs one message at a time,
+different keys run in parallel up to the concurrency. A failed message of an ordered queue
+retries *in place* (held unacked while it waits), because sending it through a retry queue
+would let later messages of its key overtake it. (Why not a consistent-hash exchange in
+front of several single-active-consumer partitions: on RabbitMQ 3.10 the active consumer
+of every partition is simply the first one registered, so all partitions would end up
+active in the same process anyway, for many more queues.)
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import Awaitable, Callable
+from dataclasses import replace
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING
+
+import structlog
+from aio_pika.abc import AbstractIncomingMessage, AbstractRobustChannel, AbstractRobustQueue
+
+from .amqp_codec import delivery_of, failure_headers, message_of, outgoing
+from .amqp_topology import queue_arguments, retry_queue_name
+from .base import (
+    DEAD_LETTER_EXCHANGE,
+    H_ORDER_KEY,
+    BrokerError,
+    Handler,
+    PermanentFailure,
+    QueueSpec,
+)
+
+if TYPE_CHECKING:
+    from .amqp import AmqpBroker
+
+log = structlog.get_logger("hub.broker.amqp")
+
+CANCEL_TIMEOUT = 5.0  # basic.cancel on a dead connection must not hold up a shutdown
+
+
+class AmqpSubscription:
+    """A running consumer; :meth:`cancel` drains it."""
+
+    def __init__(
+        self, broker: AmqpBroker, spec: QueueSpec, queue_spec: QueueSpec, handler: Handler
+    ) -> None:
+        if spec.concurrency < 1:
+            raise ValueError(f"{spec.name}: concurrency must be at least 1")
+        self.spec = spec  # concurrency and retry schedule of this consumer
+        self.queue_spec = queue_spec  # the queue as declared: ordering, arguments
+        self._broker = broker
+        self._handler = handler
+        self._channel: AbstractRobustChannel | None = None
+        self._queue: AbstractRobustQueue | None = None
+        self.consumer_tag: str | None = None
+        self._tasks: set[asyncio.Task[None]] = set()  # strong references to running work
+        self._chains: dict[str, asyncio.Task[None]] = {}  # ordered: latest task per key
+        # Prefetch bounds deliveries per channel; after a reconnect, handlers of the old
+        # channel may still run next to new deliveries, so the bound is enforced here too.
+        self._slots = asyncio.Semaphore(spec.concurrency)
+        self._stopping = asyncio.Event()
+        self._cancelled = False
+
+    @property
+    def ordered(self) -> bool:
+        return self.queue_spec.ordered
+
+    async def start(self) -> None:
+        channel = self._broker.new_channel()
+        await channel
+        self._channel = channel
+        await channel.set_qos(prefetch_count=self.spec.concurrency)
+        # Declared with its full arguments (not passive) so that the robust channel can
+        # re-create it after a reconnect to a broker that lost it.
+        self._queue = await channel.declare_queue(
+            self.queue_spec.name, durable=True, arguments=queue_arguments(self.queue_spec)
+        )
+        self.consumer_tag = await self._queue.consume(self._on_message)
+
+    async def is_consuming(self) -> bool:
+        """Whether the broker knows our consumer on the current channel (after reconnects)."""
+        if self._channel is None or self._channel.is_closed or self.consumer_tag is None:
+            return False
+        underlay = await self._channel.get_underlay_channel()
+        consumers: dict[str, object] = getattr(underlay, "consumers", {})
+        return self.consumer_tag in consumers
+
+    # -- delivery ---------------------------------------------------------------------
+
+    async def _on_message(self, incoming: AbstractIncomingMessage) -> None:
+        # aio-pika starts one task per delivery, in delivery order; this body never awaits,
+        # so each runs to its end in that order and two messages of a key cannot swap.
+        previous: asyncio.Task[None] | None = None
+        key = ""
+        if self.ordered:
+            key = str((incoming.headers or {}).get(H_ORDER_KEY, ""))
+            previous = self._chains.get(key)
+        task = asyncio.get_running_loop().create_task(self._run(incoming, previous))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+        if self.ordered:
+            self._chains[key] = task
+            task.add_done_callback(lambda done: self._forget_chain(key, done))
+
+    def _forget_chain(self, key: str, task: asyncio.Task[None]) -> None:
+        if self._chains.get(key) is task:
+            del self._chains[key]
+
+    async def _run(
+        self, incoming: AbstractIncomingMessage, previous: asyncio.Task[None] | None
+    ) -> None:
+        if previous is not None:
+            await asyncio.wait({previous})  # its outcome is its own business
+        if incoming.channel.is_closed:
+            # Delivered on a channel that died meanwhile: it cannot be acked any more and
+            # the broker hands it out again, so running the handler would only duplicate.
+            return
+        async with self._slots:
+            await self._process(incoming)
+
+    async def _process(self, incoming: AbstractIncomingMessage) -> None:
+        delivery = delivery_of(incoming, self.spec.name)
+        first_failure: str | None = None
+        while True:
+            try:
+                await self._handler(delivery)
+            except PermanentFailure as exc:
+                await self._dead_letter(incoming, delivery.attempt, exc, first_failure)
+                return
+            except Exception as exc:
+                if delivery.attempt >= self.spec.max_attempts:
+                    await self._dead_letter(incoming, delivery.attempt, exc, first_failure)
+                    return
+                delay = self.spec.retry_delays[delivery.attempt - 1]
+                if not self.ordered:
+                    await self._retry_later(incoming, delivery.attempt, exc, delay)
+                    return
+                first_failure = first_failure or datetime.now(UTC).isoformat()
+                log.info(
+                    "amqp_retry_in_place",
+                    queue=self.spec.name,
+                    attempt=delivery.attempt,
+                    delay=delay,
+                    exception=type(exc).__name__,
+                )
+                if not await self._sleep(delay):
+                    await self._give_back(incoming)  # stopping: the next consumer retries it
+                    return
+                delivery = replace(delivery, attempt=delivery.attempt + 1, redelivered=False)
+            else:
+                await self._settle(incoming.ack, incoming)
+                return
+
+    async def _sleep(self, delay: float) -> bool:
+        """Wait ``delay`` seconds; False if the subscription started stopping meanwhile."""
+        try:
+            await asyncio.wait_for(self._stopping.wait(), delay)
+        except TimeoutError:
+            return True
+        return False
+
+    async def _retry_later(
+        self, incoming: AbstractIncomingMessage, attempts: int, exc: Exception, delay: float
+    ) -> None:
+        headers = failure_headers(incoming, self.spec.name, attempts, exc)
+        target = retry_queue_name(self.spec.name, delay)
+        await self._forward(incoming, "", target, headers)
+        log.info(
+            "amqp_retry_scheduled",
+            queue=self.spec.name,
+            attempt=attempts,
+            delay=delay,
+            exception=type(exc).__name__,
+        )
+
+    async def _dead_letter(
+        self,
+        incoming: AbstractIncomingMessage,
+        attempts: int,
+        exc: Exception,
+        first_failure: str | None,
+    ) -> None:
+        headers = failure_headers(
+            incoming, self.spec.name, attempts, exc, first_failure=first_failure
+        )
+        await self._forward(incoming, DEAD_LETTER_EXCHANGE, self.spec.name, headers)
+        log.warning(
+            "amqp_dead_lettered",
+            queue=self.spec.name,
+            attempts=attempts,
+            exception=type(exc).__name__,
+        )
+
+    async def _forward(
+        self,
+        incoming: AbstractIncomingMessage,
+        exchange: str,
+        routing_key: str,
+        headers: dict[str, str | int],
+    ) -> None:
+        """Publish a copy (confirmed), then ack the original; on failure give it back."""
+        copy = outgoing(message_of(incoming), headers)
+        try:
+            await self._broker.publish_amqp(exchange, routing_key, copy)
+        except BrokerError as exc:
+            log.warning(
+                "amqp_forward_failed", queue=self.spec.name, target=routing_key, error=str(exc)
+            )
+            await self._give_back(incoming)
+            return
+        await self._settle(incoming.ack, incoming)
+
+    async def _give_back(self, incoming: AbstractIncomingMessage) -> None:
+        await self._settle(lambda: incoming.nack(requeue=True), incoming)
+
+    async def _settle(
+        self, action: Callable[[], Awaitable[None]], incoming: AbstractIncomingMessage
+    ) -> None:
+        # An ack or nack on a channel that died is lost with the channel: the broker
+        # redelivers the message, which is the at-least-once contract, so only log.
+        try:
+            await action()
+        except Exception as exc:
+            log.info(
+                "amqp_settle_lost",
+                queue=self.spec.name,
+                delivery_tag=incoming.delivery_tag,
+                error=type(exc).__name__,
+            )
+
+    # -- stopping ---------------------------------------------------------------------
+
+    async def cancel(self, drain_timeout: float = 10.0) -> None:
+        if self._cancelled:
+            return
+        self._cancelled = True
+        self._stopping.set()
+        self._broker.forget_subscription(self)
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + max(drain_timeout, 0.0)
+        if self._queue is not None and self.consumer_tag is not None:
+            # RobustQueue.cancel forgets the consumer first, so no reconnect revives it.
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(self._queue.cancel(self.consumer_tag), CANCEL_TIMEOUT)
+        # Deliveries that raced the cancel still create tasks; drain until none is left.
+        while self._tasks:
+            remaining = deadline - loop.time()
+            if remaining <= 0:
+                break
+            await asyncio.wait(set(self._tasks), timeout=remaining)
+        late = set(self._tasks)
+        for task in late:
+            task.cancel()  # unacked: closing the channel below puts them back
+        if late:
+            await asyncio.wait(late)
+            log.warning("amqp_drain_timeout", queue=self.spec.name, cancelled=len(late))
+        if self._channel is not None and not self._channel.is_closed:
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(self._channel.close(), CANCEL_TIMEOUT)

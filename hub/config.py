@@ -1,0 +1,150 @@
+"""``hub.toml``: typed sections, ``${ENV}`` substitution and ``OMNIHUB_*`` overrides.
+
+Precedence: ``OMNIHUB_<SECTION>__<KEY>`` environment variables over the file over defaults,
+e.g. ``OMNIHUB_BROKER__URL=amqp://…`` or ``OMNIHUB_PLUGINS__WHATSAPP__APP_SECRET=…``.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tomllib
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
+
+ENV_PREFIX = "OMNIHUB_"
+_ENV_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
+SCOPES = frozenset({"events:write", "dlq:read", "dlq:write", "admin"})
+
+
+class ConfigError(ValueError):
+    """hub.toml (or the environment) is wrong; the message names the key."""
+
+
+class Section(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class HubSection(Section):
+    data_dir: Path = Path(".omnihub")
+    strict: bool = False  # refuse to start when a plugin fails to load
+
+
+class BrokerSection(Section):
+    url: str = "memory://"
+    publish_timeout: float = Field(10.0, gt=0)
+    drain_timeout: float = Field(10.0, ge=0)
+
+
+class StoreSection(Section):
+    url: str = "sqlite:///omnihub.db"
+    dedupe_hours: float = Field(48.0, ge=24.0)  # ingress duplicates are dropped this long
+
+
+class HttpSection(Section):
+    host: str = "127.0.0.1"
+    port: int = Field(8080, ge=0, le=65535)
+    max_body_bytes: int = Field(1_048_576, gt=0)
+    max_batch: int = Field(500, gt=0)
+
+
+class ApiToken(Section):
+    name: str
+    token: SecretStr = Field(min_length=16)
+    scopes: list[str]
+
+    def model_post_init(self, __context: Any) -> None:
+        unknown = set(self.scopes) - SCOPES
+        if unknown:
+            raise ValueError(f"unknown scopes {sorted(unknown)}; known: {sorted(SCOPES)}")
+
+
+class ApiSection(Section):
+    tokens: list[ApiToken] = []
+
+
+class LoggingSection(Section):
+    level: str = "info"
+    json_output: bool | None = Field(None, alias="json")
+
+
+class HubConfig(Section):
+    hub: HubSection = HubSection()
+    broker: BrokerSection = BrokerSection()
+    store: StoreSection = StoreSection()
+    http: HttpSection = HttpSection()
+    api: ApiSection = ApiSection()
+    logging: LoggingSection = LoggingSection()
+    plugins: dict[str, dict[str, Any]] = {}
+
+    def plugin_enabled(self, name: str) -> bool:
+        table = self.plugins.get(name)
+        return table is not None and table.get("enabled", True) is not False
+
+    def plugin_table(self, name: str) -> dict[str, Any]:
+        """The plugin's table without the hub's own ``enabled`` switch."""
+        return {k: v for k, v in self.plugins.get(name, {}).items() if k != "enabled"}
+
+
+def substitute(value: Any, env: Mapping[str, str], path: str = "") -> Any:
+    """Replace ``${VAR}`` / ``${VAR:-default}`` in every string; a missing VAR is an error."""
+    if isinstance(value, str):
+
+        def replace(match: re.Match[str]) -> str:
+            name, default = match.group(1), match.group(2)
+            if name in env:
+                return env[name]
+            if default is not None:
+                return default
+            raise ConfigError(f"{path}: environment variable {name} is not set")
+
+        return _ENV_REF.sub(replace, value)
+    if isinstance(value, dict):
+        return {k: substitute(v, env, f"{path}.{k}" if path else k) for k, v in value.items()}
+    if isinstance(value, list):
+        return [substitute(v, env, f"{path}[{i}]") for i, v in enumerate(value)]
+    return value
+
+
+def apply_env_overrides(data: dict[str, Any], env: Mapping[str, str]) -> dict[str, Any]:
+    for key, value in sorted(env.items()):
+        if not key.startswith(ENV_PREFIX) or "__" not in key:
+            continue
+        parts = [p.lower() for p in key[len(ENV_PREFIX) :].split("__")]
+        target = data
+        for part in parts[:-1]:
+            target = target.setdefault(part, {})
+            if not isinstance(target, dict):
+                raise ConfigError(f"{key}: {'.'.join(parts[:-1])} is not a table")
+        target[parts[-1]] = value
+    return data
+
+
+def load_config(path: Path | None, env: Mapping[str, str] | None = None) -> HubConfig:
+    """Read ``path`` (None: defaults only), substitute, override from env, validate."""
+    env = os.environ if env is None else env
+    data: dict[str, Any] = {}
+    where = str(path) if path else "defaults"
+    if path is not None:
+        try:
+            data = tomllib.loads(Path(path).read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            raise ConfigError(f"{path}: no such file") from None
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigError(f"{path}: invalid TOML: {exc}") from None
+    data = apply_env_overrides(substitute(data, env), env)
+    try:
+        return HubConfig.model_validate(data)
+    except ValidationError as exc:
+        raise ConfigError(f"{where}: {describe(exc)}") from None
+
+
+def describe(exc: ValidationError, prefix: str = "") -> str:
+    """``field.path: message`` for each error, e.g. ``http.port: Input should be …``."""
+    return "; ".join(
+        f"{'.'.join([prefix] * bool(prefix) + [str(p) for p in e['loc']])}: {e['msg']}"
+        for e in exc.errors(include_url=False)
+    )

@@ -1,0 +1,68 @@
+"""The aiohttp application: health, metrics, the API and plugin webhooks."""
+
+from __future__ import annotations
+
+import structlog
+from aiohttp import web
+from aiohttp.typedefs import Handler
+from omnihub_contracts import InvalidEvent
+
+from ..broker import BrokerUnavailable
+from ..runtime import Hub
+from . import api, health
+from .auth import Forbidden, TokenAuth, Unauthorized
+from .keys import AUTH_KEY, HUB_KEY
+from .problem import problem
+
+log = structlog.get_logger("hub.http")
+
+
+@web.middleware
+async def problems(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Turn every failure into problem+json; never leak a traceback to the caller."""
+    try:
+        return await handler(request)
+    except InvalidEvent as exc:
+        return problem(400, "Invalid event", errors=exc.errors)
+    except Unauthorized as exc:
+        return problem(401, "Unauthorized", detail=str(exc), headers={"WWW-Authenticate": "Bearer"})
+    except Forbidden as exc:
+        return problem(403, "Forbidden", detail=str(exc))
+    except BrokerUnavailable as exc:
+        retry_after = str(int(exc.retry_after))
+        return problem(
+            503,
+            "Broker unavailable",
+            detail="nothing was accepted; retry later",
+            headers={"Retry-After": retry_after},
+        )
+    except web.HTTPRequestEntityTooLarge:
+        limit = request.app[HUB_KEY].config.http.max_body_bytes
+        return problem(413, "Payload too large", detail=f"the limit is {limit} bytes")
+    except web.HTTPException as exc:
+        if exc.status < 400:
+            raise
+        return problem(
+            exc.status,
+            exc.reason,
+            headers={k: v for k, v in exc.headers.items() if k in ("Allow", "Retry-After")},
+        )
+    except Exception:
+        log.exception("request_failed", path=request.path)
+        return problem(500, "Internal error")
+
+
+def _mount_plugin_routes(app: web.Application, hub: Hub) -> None:
+    for plugin, collected in sorted(hub.routes.items()):
+        for route in collected.routes:
+            app.router.add_route(route.method, f"/webhooks/{plugin}{route.path}", route.handler)
+
+
+def build_app(hub: Hub) -> web.Application:
+    app = web.Application(middlewares=[problems], client_max_size=hub.config.http.max_body_bytes)
+    app[HUB_KEY] = hub
+    app[AUTH_KEY] = TokenAuth(hub.config.api.tokens)
+    health.add_routes(app)
+    api.add_routes(app)
+    _mount_plugin_routes(app, hub)
+    return app

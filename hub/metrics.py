@@ -1,0 +1,99 @@
+"""Prometheus metrics of one hub instance.
+
+Each ``Metrics`` owns its registry (never prometheus_client's global one), so two hubs in one
+process — tests, the plugin-author kit — count separately and never clash on names.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Mapping
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+from prometheus_client.exposition import CONTENT_TYPE_LATEST, generate_latest
+
+NAMESPACE = "omnihub"
+# Consumer handlers range from an in-memory counter (µs) to a CRM call behind retries (s).
+HANDLER_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30)
+QueueDepthSource = Callable[[], Awaitable[Mapping[str, int]]]
+
+
+class Metrics:
+    """The hub's instruments; ``render()`` is what ``GET /metrics`` answers."""
+
+    def __init__(self) -> None:
+        self.registry = CollectorRegistry()
+        r = self.registry
+        self.events_in_total = Counter(
+            "events_in", "Events accepted at ingress.", ["type"], namespace=NAMESPACE, registry=r
+        )
+        self.events_out_total = Counter(
+            "events_out",
+            "Events published to omnihub.events.",
+            ["type"],
+            namespace=NAMESPACE,
+            registry=r,
+        )
+        self.events_failed_total = Counter(
+            "events_failed",
+            "Deliveries that failed (retried or dead-lettered).",
+            ["type", "consumer"],
+            namespace=NAMESPACE,
+            registry=r,
+        )
+        self.events_duplicate_total = Counter(
+            "events_duplicate",
+            "Ingress events dropped as duplicates of (source, id).",
+            ["source"],
+            namespace=NAMESPACE,
+            registry=r,
+        )
+        self.deliveries_total = Counter(
+            "deliveries",
+            "Deliveries to consumers by outcome "
+            "(ok, retry, dead_letter, skipped_consent, duplicate).",
+            ["consumer", "outcome"],
+            namespace=NAMESPACE,
+            registry=r,
+        )
+        self.deliveries_dropped_total = Counter(
+            "deliveries_dropped",
+            "Deliveries withheld because the customer did not allow a purpose the consumer serves.",
+            ["consumer", "purpose"],
+            namespace=NAMESPACE,
+            registry=r,
+        )
+        self.handler_seconds = Histogram(
+            "handler_seconds",
+            "Time a consumer's handler took.",
+            ["consumer"],
+            buckets=HANDLER_BUCKETS,
+            namespace=NAMESPACE,
+            registry=r,
+        )
+        self.queue_depth = Gauge(
+            "queue_depth",
+            "Messages ready in a queue, read at scrape time.",
+            ["queue"],
+            namespace=NAMESPACE,
+            registry=r,
+        )
+        self._queue_depth_source: QueueDepthSource | None = None
+
+    def update_queue_depths(self, depths: Mapping[str, int]) -> None:
+        """Replace the queue depth gauge with ``depths``; a queue that is gone disappears."""
+        self.queue_depth.clear()
+        for queue, depth in depths.items():
+            self.queue_depth.labels(queue=queue).set(depth)
+
+    def set_queue_depth_source(self, source: QueueDepthSource | None) -> None:
+        """Let ``refresh()`` ask ``source`` (e.g. ``broker.queue_depths``) before a scrape."""
+        self._queue_depth_source = source
+
+    async def refresh(self) -> None:
+        """Read the queue depths from the source, if any; its errors reach the caller."""
+        if self._queue_depth_source is not None:
+            self.update_queue_depths(await self._queue_depth_source())
+
+    def render(self) -> tuple[bytes, str]:
+        """The Prometheus text exposition and its content type."""
+        return generate_latest(self.registry), CONTENT_TYPE_LATEST

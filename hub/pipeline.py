@@ -1,0 +1,102 @@
+"""The core pipeline: consumes ``omnihub.ingress``, publishes enriched events to ``omnihub.events``.
+
+validate → drop duplicates by (source, id) → resolve identity → stamp consent → publish.
+The duplicate claim completes only after the publish is confirmed, so a crash in between
+means a redelivery publishes again (at-least-once) rather than losing the event.
+"""
+
+from __future__ import annotations
+
+import structlog
+from omnihub_contracts import CloudEvent, EventRegistry, InvalidEvent
+
+from .broker import (
+    EVENTS_EXCHANGE,
+    H_ORDER_KEY,
+    INGRESS_EXCHANGE,
+    Binding,
+    Broker,
+    Delivery,
+    Message,
+    PermanentFailure,
+    QueueSpec,
+)
+from .metrics import Metrics
+from .stages import ConsentStage, IdentityStage
+from .store import Claim, Store
+
+log = structlog.get_logger("hub.pipeline")
+
+PIPELINE_QUEUE = "omnihub.pipeline"
+INGRESS_KEY = "event"
+
+
+def pipeline_queue_spec(concurrency: int = 32) -> QueueSpec:
+    return QueueSpec(
+        name=PIPELINE_QUEUE,
+        bindings=(Binding(INGRESS_EXCHANGE, INGRESS_KEY),),
+        retry_delays=(0.5, 2.0, 10.0, 30.0, 120.0),
+        concurrency=concurrency,
+    )
+
+
+def event_message(event: CloudEvent, routing_key: str) -> Message:
+    order_key = event.customerid or event.subject or event.id
+    return Message(
+        body=event.to_json(),
+        message_id=event.id,
+        routing_key=routing_key,
+        headers={H_ORDER_KEY: order_key},
+    )
+
+
+class Pipeline:
+    def __init__(
+        self,
+        *,
+        broker: Broker,
+        store: Store,
+        registry: EventRegistry,
+        metrics: Metrics,
+        identity: IdentityStage,
+        consent: ConsentStage,
+        publish_timeout: float = 10.0,
+    ):
+        self.broker = broker
+        self.store = store
+        self.registry = registry
+        self.metrics = metrics
+        self.identity = identity
+        self.consent = consent
+        self.publish_timeout = publish_timeout
+
+    async def handle(self, delivery: Delivery) -> None:
+        structlog.contextvars.clear_contextvars()
+        structlog.contextvars.bind_contextvars(
+            event_id=delivery.message.message_id, stage="pipeline"
+        )
+        try:
+            event = self.registry.parse(delivery.message.body)
+        except InvalidEvent as exc:
+            log.warning("invalid_event", errors=[e.field for e in exc.errors])
+            raise PermanentFailure(str(exc)) from None
+        scope = f"ingress:{event.source}"
+        claim = await self.store.claim(scope, event.id)
+        if claim is Claim.DONE:
+            self.metrics.events_duplicate_total.labels(source=event.source).inc()
+            log.info("duplicate_dropped", type=event.type)
+            return
+        if claim is Claim.BUSY:
+            raise RuntimeError("event is being processed elsewhere; retry after its lease")
+        try:
+            event = await self.consent.stamp(await self.identity.resolve(event))
+            await self.broker.publish(
+                EVENTS_EXCHANGE,
+                event_message(event, event.routing_key),
+                timeout=self.publish_timeout,
+            )
+        except BaseException:
+            await self.store.release(scope, event.id)
+            raise
+        await self.store.complete(scope, event.id)
+        self.metrics.events_out_total.labels(type=event.type).inc()

@@ -1,0 +1,327 @@
+"""The Hub: one instance owns its plugins, broker, store, pipeline and consumers."""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import structlog
+from omnihub_contracts import CloudEvent, EventType, FieldError, InvalidEvent, core_registry
+
+from .broker import (
+    DEAD_LETTER_EXCHANGE,
+    EVENTS_EXCHANGE,
+    INGRESS_EXCHANGE,
+    UNROUTED_EXCHANGE,
+    Binding,
+    QueueSpec,
+    Subscription,
+    open_broker,
+)
+from .config import ConfigError, HubConfig
+from .consumers import ConsumerRunner
+from .metrics import Metrics
+from .pipeline import INGRESS_KEY, Pipeline, event_message, pipeline_queue_spec
+from .plugin_api import Consumer, ErasureReceipt, ErasureRequest, Health, PluginContext
+from .plugins import PluginInfo, PluginSet, load_plugins
+from .stages import ConsentStage, IdentityStage, StatedConsent, StatedIdentity
+from .store import open_store
+
+log = structlog.get_logger("hub.runtime")
+
+UNROUTED_QUEUE = "omnihub.unrouted"
+CLAIM_PURGE_INTERVAL = 3600.0
+
+
+async def await_maybe(value: Any) -> Any:
+    """pluggy cannot await: hooks may return values or awaitables."""
+    return await value if inspect.isawaitable(value) else value
+
+
+@dataclass
+class Route:
+    method: str
+    path: str
+    handler: Any
+
+
+@dataclass
+class PluginRoutes:
+    """Collects a plugin's routes; the HTTP layer mounts them under /webhooks/<plugin>/."""
+
+    plugin: str
+    routes: list[Route] = field(default_factory=list)
+
+    def add_route(self, method: str, path: str, handler: Any) -> None:
+        self.routes.append(Route(method.upper(), "/" + path.lstrip("/"), handler))
+
+    def get(self, path: str, handler: Any) -> None:
+        self.add_route("GET", path, handler)
+
+    def post(self, path: str, handler: Any) -> None:
+        self.add_route("POST", path, handler)
+
+
+class Hub:
+    """Load with ``Hub(config)`` (plugins, config, registrations: no I/O), then ``start()``."""
+
+    def __init__(
+        self,
+        config: HubConfig,
+        *,
+        extra_plugins: Mapping[str, object] | None = None,
+        discover: bool = True,
+        strict: bool | None = None,
+        identity: IdentityStage | None = None,
+        consent: ConsentStage | None = None,
+    ):
+        self.config = config
+        self.strict = config.hub.strict if strict is None else strict
+        self.metrics = Metrics()
+        self.registry = core_registry()
+        self.plugins: PluginSet = load_plugins(
+            config, extra=extra_plugins, discover=discover, strict=self.strict
+        )
+        self.broker = open_broker(config.broker.url)
+        self.store = open_store(config.store.url)
+        self.contexts = {p.name: self._context(p) for p in self.plugins.enabled}
+        self.pipeline = Pipeline(
+            broker=self.broker,
+            store=self.store,
+            registry=self.registry,
+            metrics=self.metrics,
+            identity=identity or StatedIdentity(),
+            consent=consent or StatedConsent(),
+            publish_timeout=config.broker.publish_timeout,
+        )
+        self.runners: dict[str, ConsumerRunner] = {}
+        self.routes: dict[str, PluginRoutes] = {}
+        self._subscriptions: list[Subscription] = []
+        self._tasks: list[asyncio.Task[None]] = []
+        self.started = False
+        self._register_all()
+
+    # -- loading ------------------------------------------------------------------------
+
+    def _context(self, info: PluginInfo) -> PluginContext:
+        data_dir = self.config.hub.data_dir / info.name
+        return PluginContext(
+            name=info.name,
+            config=info.config,
+            data_dir=data_dir,
+            publish=self.publish,
+            log=structlog.get_logger(f"plugins.{info.name}").bind(plugin=info.name),
+        )
+
+    def _register_all(self) -> None:
+        for info in self.plugins.enabled:
+            self.plugins.call(
+                "hub_register_event_types", info, register=self._type_registrar(info.name)
+            )
+        for info in self.plugins.enabled:
+            ctx = self.contexts[info.name]
+            self.plugins.call(
+                "hub_register_consumers",
+                info,
+                register=lambda c, plugin=info.name: self._register_consumer(c, plugin),
+                context=ctx,
+            )
+            routes = PluginRoutes(info.name)
+            self.plugins.call("hub_register_routes", info, router=routes, context=ctx)
+            self.routes[info.name] = routes
+
+    def _type_registrar(self, plugin: str) -> Any:
+        from omnihub_contracts import RESERVED_NAMESPACES
+
+        def register(event_type: EventType) -> None:
+            namespace = event_type.name.split(".", 1)[0]
+            if namespace in RESERVED_NAMESPACES:
+                raise ConfigError(
+                    f"plugins.{plugin}: event type {event_type.name!r} uses the reserved "
+                    f"namespace {namespace!r}; prefix it with the plugin's own name"
+                )
+            try:
+                self.registry.add(event_type)
+            except ValueError as exc:
+                raise ConfigError(f"plugins.{plugin}: {exc}") from None
+
+        return register
+
+    def _register_consumer(self, consumer: Consumer, plugin: str) -> ConsumerRunner:
+        existing = self.runners.get(consumer.name)
+        if existing is not None:
+            raise ConfigError(
+                f"plugins.{plugin}: consumer {consumer.name!r} is already registered by "
+                f"plugin {existing.plugin!r}"
+            )
+        runner = ConsumerRunner(consumer, plugin, self.registry, self.store, self.metrics)
+        self.runners[consumer.name] = runner
+        return runner
+
+    # -- life cycle ---------------------------------------------------------------------
+
+    async def start(self) -> None:
+        self.config.hub.data_dir.mkdir(parents=True, exist_ok=True)
+        await self.store.open()
+        await self.broker.connect()
+        await self._declare_topology()
+        for info in self.plugins.enabled:
+            await await_maybe(
+                self.plugins.call("hub_startup", info, context=self.contexts[info.name])
+            )
+        self._subscriptions.append(
+            await self.broker.consume(pipeline_queue_spec(), self.pipeline.handle)
+        )
+        for runner in self.runners.values():
+            self._subscriptions.append(await self.broker.consume(runner.spec, runner.handle))
+        self._tasks.append(asyncio.create_task(self._purge_claims_forever()))
+        self.started = True
+        log.info("hub_started", broker=self.broker.url.split("://")[0], consumers=len(self.runners))
+
+    async def _declare_topology(self) -> None:
+        await self.broker.declare_exchange(INGRESS_EXCHANGE, "direct")
+        await self.broker.declare_exchange(UNROUTED_EXCHANGE, "fanout")
+        await self.broker.declare_exchange(EVENTS_EXCHANGE, "topic", alternate=UNROUTED_EXCHANGE)
+        await self.broker.declare_exchange(DEAD_LETTER_EXCHANGE, "direct")
+        await self.broker.declare_queue(
+            QueueSpec(UNROUTED_QUEUE, (Binding(UNROUTED_EXCHANGE, "#"),), max_length=10_000)
+        )
+        await self.broker.declare_queue(pipeline_queue_spec())
+        for runner in self.runners.values():
+            await self.broker.declare_queue(runner.spec)
+
+    async def add_consumer(self, consumer: Consumer, plugin: str = "(runtime)") -> None:
+        """Subscribe a consumer on a running hub (tests, dynamic subscriptions)."""
+        runner = self._register_consumer(consumer, plugin)
+        await self.broker.declare_queue(runner.spec)
+        self._subscriptions.append(await self.broker.consume(runner.spec, runner.handle))
+
+    async def stop(self) -> None:
+        if not self.started:
+            return
+        self.started = False
+        for task in self._tasks:
+            task.cancel()
+        for subscription in self._subscriptions:
+            await subscription.cancel()
+        self._subscriptions.clear()
+        for info in self.plugins.enabled:
+            try:
+                await await_maybe(
+                    self.plugins.call("hub_shutdown", info, context=self.contexts[info.name])
+                )
+            except Exception:
+                log.exception("plugin_shutdown_failed", plugin=info.name)
+        await self.broker.close(self.config.broker.drain_timeout)
+        await self.store.close()
+        log.info("hub_stopped")
+
+    async def _purge_claims_forever(self) -> None:
+        while True:
+            await asyncio.sleep(CLAIM_PURGE_INTERVAL)
+            try:
+                await self.store.purge_claims(self.config.store.dedupe_hours * 3600)
+            except Exception:
+                log.exception("claim_purge_failed")
+
+    # -- publishing ---------------------------------------------------------------------
+
+    def validate(self, events: Sequence[CloudEvent | Mapping[str, Any]]) -> list[CloudEvent]:
+        """Type and check every event; one InvalidEvent lists the errors of all of them."""
+        valid: list[CloudEvent] = []
+        errors: list[FieldError] = []
+        for index, item in enumerate(events):
+            try:
+                if isinstance(item, CloudEvent):
+                    valid.append(self.registry.type_data(item))
+                else:
+                    valid.append(self.registry.parse(item))
+            except InvalidEvent as exc:
+                errors += [FieldError(e.field, e.message, index) for e in exc.errors]
+        if errors:
+            raise InvalidEvent(errors)
+        return valid
+
+    async def publish(self, events: Sequence[CloudEvent | Mapping[str, Any]]) -> list[str]:
+        """Validate and hand events to the ingress; return their ids once all are confirmed.
+
+        Raises InvalidEvent (nothing published) or BrokerUnavailable (answer 503).
+        """
+        valid = self.validate(events)
+        timeout = self.config.broker.publish_timeout
+        await asyncio.gather(
+            *(
+                self.broker.publish(
+                    INGRESS_EXCHANGE, event_message(e, INGRESS_KEY), timeout=timeout
+                )
+                for e in valid
+            )
+        )
+        for event in valid:
+            self.metrics.events_in_total.labels(type=event.type).inc()
+        return [e.id for e in valid]
+
+    async def replay(
+        self, events: Sequence[CloudEvent | Mapping[str, Any]], to: str | None = None
+    ) -> int:
+        """Re-deliver already-processed events, bypassing ingress dedupe: to one consumer's
+        queue, or (``to=None``) to every subscriber through ``omnihub.events``."""
+        from .consumers import replay_message
+
+        valid = self.validate(events)
+        if to is not None and to not in self.runners:
+            raise KeyError(to)
+        timeout = self.config.broker.publish_timeout
+        for event in valid:
+            message = replay_message(event)
+            if to is None:
+                await self.broker.publish(EVENTS_EXCHANGE, message, timeout=timeout)
+            else:
+                await self.broker.send_to_queue(
+                    self.runners[to].spec.name, message, timeout=timeout
+                )
+        return len(valid)
+
+    # -- health and erasure -------------------------------------------------------------
+
+    async def readiness(self) -> dict[str, Health]:
+        checks: dict[str, Health] = {}
+        for name, probe in (("broker", self.broker.ping), ("store", self.store.ping)):
+            try:
+                await probe()
+                checks[name] = Health(True)
+            except Exception as exc:
+                checks[name] = Health(False, f"{type(exc).__name__}: {exc}")
+        for info in self.plugins.enabled:
+            try:
+                result = await await_maybe(
+                    self.plugins.call("hub_health", info, context=self.contexts[info.name])
+                )
+            except Exception as exc:
+                result = Health(False, f"{type(exc).__name__}: {exc}")
+            if result is not None:
+                checks[f"plugin:{info.name}"] = result
+        return checks
+
+    async def erase_customer(self, request: ErasureRequest) -> dict[str, ErasureReceipt]:
+        """Call every enabled plugin's erase hook; a raising plugin gets a failed receipt."""
+        receipts: dict[str, ErasureReceipt] = {}
+        for info in self.plugins.enabled:
+            try:
+                receipt = await await_maybe(
+                    self.plugins.call(
+                        "hub_erase_customer",
+                        info,
+                        request=request,
+                        context=self.contexts[info.name],
+                    )
+                )
+            except Exception as exc:
+                receipt = ErasureReceipt("failed", f"{type(exc).__name__}")
+                log.exception("erasure_failed", plugin=info.name)
+            if receipt is not None:
+                receipts[info.name] = receipt
+        return receipts

@@ -1,0 +1,79 @@
+"""Running the hub as a service (``omnihub run``) and checking it (``omnihub doctor``)."""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+
+import structlog
+from aiohttp import web
+
+from .cli_api import CliContext
+from .config import ConfigError, HubConfig
+from .logging import configure_logging
+
+log = structlog.get_logger("hub.serve")
+
+
+async def serve(config: HubConfig, *, strict: bool = False) -> None:
+    """Start the hub and its HTTP server; on SIGTERM/SIGINT stop taking requests, drain, exit."""
+    from .http import build_app
+    from .runtime import Hub
+
+    configure_logging(json=config.logging.json_output, level=config.logging.level)
+    hub = Hub(config, strict=strict)
+    await hub.start()
+    runner = web.AppRunner(build_app(hub), access_log=None, handle_signals=False)
+    await runner.setup()
+    site = web.TCPSite(runner, config.http.host, config.http.port)
+    try:
+        await site.start()
+    except OSError:
+        await runner.cleanup()
+        await hub.stop()
+        raise
+    log.info("http_listening", host=config.http.host, port=config.http.port)
+    stopping = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stopping.set)
+    try:
+        await stopping.wait()
+    finally:
+        log.info("draining")
+        await site.stop()  # no new requests; in-flight ones finish
+        await hub.stop()  # consumers drain their in-flight events
+        await runner.cleanup()
+
+
+async def doctor_checks(ctx: CliContext) -> list[tuple[str, bool, str]]:
+    """(check, ok, detail) for config, plugins, store and broker."""
+    from .runtime import Hub
+
+    results: list[tuple[str, bool, str]] = []
+    try:
+        config = ctx.load_config()
+        hub = Hub(config)
+    except ConfigError as exc:
+        return [("config", False, str(exc))]
+    results.append(("config", True, str(ctx.config_path)))
+    for info in sorted(hub.plugins.plugins.values(), key=lambda p: p.name):
+        state = "enabled" if info.enabled else "disabled"
+        results.append((f"plugin {info.name}", info.error is None, info.error or state))
+    try:
+        await hub.store.open()
+        await hub.store.ping()
+        results.append(("store", True, config.store.url.split("://")[0]))
+    except Exception as exc:
+        results.append(("store", False, f"{type(exc).__name__}: {exc}"))
+    finally:
+        await hub.store.close()
+    try:
+        await asyncio.wait_for(hub.broker.connect(), config.broker.publish_timeout)
+        await hub.broker.ping()
+        results.append(("broker", True, config.broker.url.split("://")[0]))
+    except Exception as exc:
+        results.append(("broker", False, f"{type(exc).__name__}: {exc}"))
+    finally:
+        await hub.broker.close(0)
+    return results

@@ -1,0 +1,35 @@
+"""Pipeline stages the identity and consent features plug into.
+
+Each stage takes an event and returns it enriched. The defaults keep what the producer
+stated; the identity and consent issues replace them with store-backed stages.
+"""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+from omnihub_contracts import CloudEvent
+
+
+class IdentityStage(Protocol):
+    async def resolve(self, event: CloudEvent) -> CloudEvent:
+        """Return the event stamped with the customer's ``customerid``."""
+
+
+class ConsentStage(Protocol):
+    async def stamp(self, event: CloudEvent) -> CloudEvent:
+        """Return the event stamped with the customer's consent snapshot."""
+
+
+class StatedIdentity:
+    """Trusts the ``customerid`` the producer stated (none: the event has no customer)."""
+
+    async def resolve(self, event: CloudEvent) -> CloudEvent:
+        return event
+
+
+class StatedConsent:
+    """Keeps the ``consent`` snapshot the producer stated (none: no filtering applies)."""
+
+    async def stamp(self, event: CloudEvent) -> CloudEvent:
+        return event

@@ -1,0 +1,44 @@
+"""The profile store protocol. This issue's part: processed-event claims (dedupe).
+
+A *claim* makes "do this once per event id" safe with redeliveries and several hub
+processes: the first claimant gets ``NEW``, finishes the work and ``complete``s it; a
+duplicate sees ``DONE`` and drops the event; a concurrent or crashed claimant's claim is
+``BUSY`` until its lease runs out, after which the work may be claimed again.
+"""
+
+from __future__ import annotations
+
+import enum
+from typing import Protocol
+
+
+class Claim(enum.Enum):
+    NEW = "new"
+    DONE = "done"
+    BUSY = "busy"
+
+
+class StoreUnavailable(Exception):
+    """The store cannot be reached now."""
+
+
+class Store(Protocol):
+    url: str
+
+    async def open(self) -> None:
+        """Connect and run pending schema migrations."""
+
+    async def close(self) -> None: ...
+
+    async def ping(self) -> None:
+        """Raise :class:`StoreUnavailable` unless the store answers now."""
+
+    async def claim(self, scope: str, key: str, *, lease_seconds: float = 60.0) -> Claim: ...
+
+    async def complete(self, scope: str, key: str) -> None: ...
+
+    async def release(self, scope: str, key: str) -> None:
+        """Give up a claim after a failure so a retry can claim it again."""
+
+    async def purge_claims(self, older_than_seconds: float) -> int:
+        """Forget completed claims older than this; returns how many went."""

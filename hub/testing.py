@@ -1,0 +1,167 @@
+"""Plugin-author kit, loaded as a pytest plugin (entry point ``pytest11``).
+
+    async def test_my_plugin(hub_factory):
+        harness = await hub_factory(plugins={"mine": my_plugin_module}, config={"mine": {...}})
+        seen = await harness.collect("probe", "message.received.#")
+        await harness.publish(event)
+        [received] = await seen.wait_for(1)
+
+Each harness runs a real hub in-process: the in-process broker by default (``broker_url``
+selects RabbitMQ), SQLite in a temporary directory, and an HTTP test client.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+import pytest_asyncio
+from aiohttp.test_utils import TestClient, TestServer
+from omnihub_contracts import CloudEvent
+
+from .config import HubConfig
+from .plugin_api import Consumer, RetryPolicy
+from .runtime import Hub
+
+ADMIN_TOKEN = "omnihub-test-admin-token"
+FAST_RETRY = RetryPolicy((0.01, 0.01))
+
+
+async def eventually(
+    check: Callable[[], Awaitable[Any]] | Callable[[], Any], *, timeout: float = 5.0
+) -> Any:
+    """Poll ``check`` (sync or async) until it returns something truthy; return that."""
+    async with asyncio.timeout(timeout):
+        while True:
+            result = check()
+            if isinstance(result, Awaitable):
+                result = await result
+            if result:
+                return result
+            await asyncio.sleep(0.01)
+
+
+@dataclass
+class EventCollector:
+    """A consumer that records what it is handed, for tests to await."""
+
+    name: str
+    events: list[CloudEvent] = field(default_factory=list)
+    _changed: asyncio.Condition = field(default_factory=asyncio.Condition)
+
+    async def handle(self, event: CloudEvent) -> None:
+        async with self._changed:
+            self.events.append(event)
+            self._changed.notify_all()
+
+    async def wait_for(
+        self,
+        count: int = 1,
+        *,
+        where: Callable[[CloudEvent], bool] | None = None,
+        timeout: float = 5.0,
+    ) -> list[CloudEvent]:
+        """The first ``count`` events (matching ``where``) once they arrived."""
+
+        def matching() -> list[CloudEvent]:
+            return [e for e in self.events if where is None or where(e)]
+
+        async with asyncio.timeout(timeout), self._changed:
+            await self._changed.wait_for(lambda: len(matching()) >= count)
+        return matching()[:count]
+
+
+@dataclass
+class HubHarness:
+    hub: Hub
+    client: TestClient[Any, Any]
+
+    @property
+    def auth(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {ADMIN_TOKEN}"}
+
+    async def publish(self, *events: CloudEvent | Mapping[str, Any]) -> list[str]:
+        return await self.hub.publish(list(events))
+
+    async def collect(
+        self,
+        name: str,
+        *patterns: str,
+        purposes: tuple[str, ...] = (),
+        retry: RetryPolicy = FAST_RETRY,
+    ) -> EventCollector:
+        collector = EventCollector(name)
+        await self.hub.add_consumer(
+            Consumer(name, patterns or ("#",), collector.handle, purposes=purposes, retry=retry),
+            plugin="(test)",
+        )
+        return collector
+
+
+def make_config(
+    tmp_path: Path,
+    *,
+    plugins: Mapping[str, Mapping[str, Any]] | None = None,
+    broker_url: str = "memory://",
+    **sections: Any,
+) -> HubConfig:
+    """A HubConfig for tests: everything under ``tmp_path``, an admin token, given plugins."""
+    data: dict[str, Any] = {
+        "hub": {"data_dir": str(tmp_path / "data")},
+        "broker": {"url": broker_url, "drain_timeout": 2.0},
+        "store": {"url": f"sqlite:///{tmp_path / 'hub.db'}"},
+        "api": {"tokens": [{"name": "test", "token": ADMIN_TOKEN, "scopes": ["admin"]}]},
+        "plugins": {name: dict(table) for name, table in (plugins or {}).items()},
+    }
+    for section, values in sections.items():
+        data.setdefault(section, {}).update(values)
+    return HubConfig.model_validate(data)
+
+
+HubFactory = Callable[..., Awaitable[HubHarness]]
+
+
+@pytest_asyncio.fixture
+async def hub_factory(tmp_path: Path) -> AsyncIterator[HubFactory]:
+    """Start in-process hubs; all are stopped at the end of the test.
+
+    ``await hub_factory(plugins={"name": module}, config={"name": {...}}, discover=False)``
+    """
+    from .http import build_app
+
+    started: list[HubHarness] = []
+
+    async def factory(
+        *,
+        plugins: Mapping[str, object] | None = None,
+        config: Mapping[str, Mapping[str, Any]] | None = None,
+        discover: bool = False,
+        broker_url: str = "memory://",
+        **sections: Any,
+    ) -> HubHarness:
+        tables: dict[str, Mapping[str, Any]] = {name: {} for name in plugins or {}}
+        tables |= dict(config or {})
+        hub_config = make_config(
+            tmp_path / f"hub{len(started)}", plugins=tables, broker_url=broker_url, **sections
+        )
+        hub = Hub(hub_config, extra_plugins=plugins, discover=discover)
+        await hub.start()
+        client: TestClient[Any, Any] = TestClient(TestServer(build_app(hub)))
+        await client.start_server()
+        harness = HubHarness(hub, client)
+        started.append(harness)
+        return harness
+
+    yield factory
+    for harness in reversed(started):
+        await harness.client.close()
+        await harness.hub.stop()
+
+
+@pytest.fixture
+def omnihub_admin_token() -> str:
+    return ADMIN_TOKEN

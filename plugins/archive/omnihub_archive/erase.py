@@ -1,0 +1,62 @@
+"""Which archived lines name a customer who asked to be erased."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from hub import ErasureRequest
+
+# An identifier value at least this long also counts when it appears inside a longer string
+# (a phone or e-mail quoted in a message text names the customer too); shorter values, such
+# as a small CRM id, must match a whole string so they do not erase unrelated lines.
+MIN_CONTAINED = 6
+
+
+@dataclass(frozen=True)
+class CustomerLines:
+    """``matcher(line)`` is true for a JSON line that names the customer."""
+
+    customer_id: str
+    values: tuple[str, ...]  # identifier values, case-folded
+    needles: tuple[str, ...]  # the values also as they appear JSON-escaped in a line
+
+    @classmethod
+    def of(cls, request: ErasureRequest) -> CustomerLines:
+        values = tuple(dict.fromkeys(i.value.casefold() for i in request.identifiers if i.value))
+        escaped = (json.dumps(v, ensure_ascii=False)[1:-1] for v in values)
+        return cls(request.customer_id, values, tuple(dict.fromkeys((*values, *escaped))))
+
+    def __call__(self, line: bytes) -> bool:
+        text = line.decode("utf-8", "replace")
+        # Cheap test first: most lines name someone else and are never parsed.
+        named = bool(self.customer_id) and self.customer_id in text
+        if not named:
+            folded = text.casefold()
+            if not any(n in folded for n in self.needles):
+                return False
+        try:
+            event = json.loads(text)
+        except ValueError:
+            return False
+        return any(self._names(s) for s in _strings(event))
+
+    def _names(self, string: str) -> bool:
+        if self.customer_id and string == self.customer_id:
+            return True
+        folded = string.casefold()
+        return any(v == folded or (len(v) >= MIN_CONTAINED and v in folded) for v in self.values)
+
+
+def _strings(value: Any) -> Iterator[str]:
+    """Every string value in a decoded JSON document (keys are field names, not data)."""
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, dict):
+        for item in value.values():
+            yield from _strings(item)
+    elif isinstance(value, list):
+        for item in value:
+            yield from _strings(item)

@@ -1,0 +1,210 @@
+"""``omnihub replay``: re-publish archived events through the running hub's API."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import click
+from pydantic import ValidationError
+
+from hub import CloudEvent
+from hub.cli_api import ApiClient, ApiError, CliContext
+
+from .config import ArchiveConfig
+from .segments import iter_lines, list_segments
+
+EXAMPLE = "e.g. 2024-05-01 or 2024-05-01T12:00:00Z"
+
+
+class IsoTime(click.ParamType):
+    name = "ISO-TIME"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        if isinstance(value, datetime):
+            return value
+        try:
+            parsed = datetime.fromisoformat(value)
+        except (TypeError, ValueError):
+            self.fail(f"{value!r} is not an ISO 8601 time ({EXAMPLE})", param, ctx)
+        return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)  # no zone: UTC
+
+
+def topic_match(pattern: str, key: str) -> bool:
+    """RabbitMQ topic matching: ``*`` is one word, ``#`` zero or more."""
+    return _match(pattern.split("."), key.split("."))
+
+
+def _match(pattern: list[str], words: list[str]) -> bool:
+    if not pattern:
+        return not words
+    head, rest = pattern[0], pattern[1:]
+    if head == "#":
+        return any(_match(rest, words[i:]) for i in range(len(words) + 1))
+    return bool(words) and head in ("*", words[0]) and _match(rest, words[1:])
+
+
+@dataclass
+class Selection:
+    since: datetime | None
+    until: datetime | None
+    types: tuple[str, ...]
+
+    def wants(self, event: CloudEvent) -> bool:
+        if self.since is not None and event.time < self.since:
+            return False
+        if self.until is not None and event.time >= self.until:
+            return False
+        keys = (event.type, event.routing_key)  # a bare type or a full routing-key pattern
+        return not self.types or any(topic_match(p, k) for p in self.types for k in keys)
+
+
+@dataclass
+class Sender:
+    client: ApiClient | None  # None: dry run
+    target: str | None
+    size: int
+    pending: list[Any]
+    sent: int = 0
+
+    def add(self, event: Any) -> None:
+        self.pending.append(event)
+        if len(self.pending) >= self.size:
+            self.flush()
+
+    def flush(self) -> None:
+        batch, self.pending = self.pending, []
+        if not batch or self.client is None:
+            self.sent += len(batch)
+            return
+        try:
+            answer = self.client.post("/api/v1/replay", {"events": batch, "to": self.target})
+        except ApiError as exc:
+            raise click.ClickException(
+                f"the hub refused a batch ({self.sent} sent): {exc}"
+            ) from None
+        except OSError as exc:
+            raise click.ClickException(
+                f"cannot reach the hub at {self.client.base_url} ({self.sent} sent): {exc}"
+            ) from None
+        self.sent += int(answer["replayed"])
+
+
+def _cli_context() -> CliContext:
+    ctx = click.get_current_context().find_object(CliContext)
+    if ctx is None:
+        raise click.UsageError("run this as `omnihub replay`")
+    return ctx
+
+
+def archive_directory(ctx: CliContext) -> Path:
+    """The directory the running hub archives into, as hub.toml says."""
+    try:
+        config = ctx.load_config()
+        table = ArchiveConfig.model_validate(config.plugin_table("archive"))
+    except (ValueError, ValidationError) as exc:  # ConfigError is a ValueError
+        raise click.ClickException(f"plugins.archive: {exc}") from None
+    return table.resolve_directory(config.hub.data_dir / "archive")
+
+
+def _check_consumer(client: ApiClient, name: str) -> None:
+    try:
+        known = [c["name"] for c in client.get("/api/v1/consumers")["consumers"]]
+    except ApiError as exc:
+        raise click.ClickException(f"cannot list the hub's consumers: {exc}") from None
+    except OSError as exc:
+        raise click.ClickException(f"cannot reach the hub at {client.base_url}: {exc}") from None
+    if name not in known:
+        raise click.ClickException(f"no consumer named {name!r}; known: {', '.join(known)}")
+
+
+@click.command()
+@click.option("--since", type=IsoTime(), help=f"Events at or after this time ({EXAMPLE}; UTC).")
+@click.option("--until", type=IsoTime(), help="Events before this time.")
+@click.option(
+    "--type",
+    "types",
+    multiple=True,
+    metavar="PATTERN",
+    help="Event type, or routing-key pattern with * and # (repeatable).",
+)
+@click.option("--to", "target", metavar="CONSUMER", help="Only this consumer (default: all).")
+@click.option(
+    "--batch",
+    default=100,
+    show_default=True,
+    type=click.IntRange(1, 500),
+    help="Events per request.",
+)
+@click.option(
+    "--directory",
+    type=click.Path(path_type=Path, file_okay=False),
+    help="Archive directory (default: from hub.toml).",
+)
+@click.option("--dry-run", is_flag=True, help="Count what would be replayed; send nothing.")
+def replay(
+    since: datetime | None,
+    until: datetime | None,
+    types: tuple[str, ...],
+    target: str | None,
+    batch: int,
+    directory: Path | None,
+    dry_run: bool,
+) -> None:
+    """Re-publish archived events to the running hub (to every subscriber, or --to one)."""
+    if since and until and since >= until:
+        raise click.BadParameter("must be later than --since", param_hint="--until")
+    ctx = _cli_context()
+    directory = directory or archive_directory(ctx)
+    if not directory.is_dir():
+        raise click.ClickException(f"no archive at {directory}")
+    client = None if dry_run else ctx.api("admin")
+    if client is not None and target is not None:
+        _check_consumer(client, target)
+    selection = Selection(since, until, types)
+    sender = Sender(client, target, batch, [])
+    segments = list_segments(directory)
+    sizes = [_size(p) for p in segments]
+    scanned = unreadable = 0
+    with click.progressbar(length=max(sum(sizes), 1), label="replaying", width=30) as bar:
+        for path, size in zip(segments, sizes, strict=True):
+            done = 0
+            for line, offset in _lines(path):
+                bar.update(offset - done)
+                done = offset
+                scanned += 1
+                try:
+                    event = CloudEvent.model_validate_json(line)
+                except ValidationError:
+                    unreadable += 1
+                    continue
+                if selection.wants(event):
+                    sender.add(json.loads(line))  # as archived, byte for byte
+            bar.update(max(size - done, 0))
+        sender.flush()
+    verb = "would replay" if dry_run else "replayed"
+    where = f"consumer {target!r}" if target else "every subscriber"
+    click.echo(
+        f"{verb} {sender.sent} event(s) to {where}; scanned {scanned} line(s) "
+        f"in {len(segments)} file(s), {unreadable} unreadable"
+    )
+
+
+def _size(path: Path) -> int:
+    try:
+        return path.stat().st_size
+    except FileNotFoundError:
+        return 0
+
+
+def _lines(path: Path) -> Iterator[tuple[bytes, int]]:
+    try:
+        yield from iter_lines(path)
+    except FileNotFoundError:
+        return  # erased completely since it was listed
+    except (OSError, EOFError) as exc:  # a damaged gzip: say so, and go on with the rest
+        click.echo(f"\nskipped the rest of {path.name}: {exc}", err=True)

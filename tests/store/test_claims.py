@@ -1,0 +1,73 @@
+"""Processed-event claims: the dedupe primitive of the pipeline and the consumers."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from hub.store import Claim, Store, StoreUnavailable, open_store
+
+
+@pytest.fixture
+async def store(tmp_path: Path) -> AsyncIterator[Store]:
+    instance = open_store(f"sqlite:///{tmp_path / 'claims.db'}")
+    await instance.open()
+    yield instance
+    await instance.close()
+
+
+async def test_claim_complete_then_duplicate(store: Store) -> None:
+    assert await store.claim("s", "e1") is Claim.NEW
+    assert await store.claim("s", "e1") is Claim.BUSY
+    await store.complete("s", "e1")
+    assert await store.claim("s", "e1") is Claim.DONE
+    assert await store.claim("other-scope", "e1") is Claim.NEW
+
+
+async def test_release_lets_a_retry_claim_again(store: Store) -> None:
+    assert await store.claim("s", "e1") is Claim.NEW
+    await store.release("s", "e1")
+    assert await store.claim("s", "e1") is Claim.NEW
+
+
+async def test_stale_claim_is_taken_over(store: Store) -> None:
+    assert await store.claim("s", "e1", lease_seconds=0.0) is Claim.NEW
+    await asyncio.sleep(0.01)
+    assert await store.claim("s", "e1", lease_seconds=0.0) is Claim.NEW
+
+
+async def test_concurrent_claims_have_one_winner(store: Store) -> None:
+    results = await asyncio.gather(*(store.claim("s", "race") for _ in range(20)))
+    assert results.count(Claim.NEW) == 1
+
+
+async def test_purge_forgets_old_completed_claims_only(store: Store) -> None:
+    await store.claim("s", "done")
+    await store.complete("s", "done")
+    await store.claim("s", "open")
+    assert await store.purge_claims(older_than_seconds=-1) == 1
+    assert await store.claim("s", "done") is Claim.NEW
+    assert await store.claim("s", "open") is Claim.BUSY
+
+
+async def test_migrations_are_idempotent(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'twice.db'}"
+    for _ in range(2):
+        instance = open_store(url)
+        await instance.open()
+        await instance.ping()
+        await instance.close()
+
+
+async def test_closed_store_is_unavailable(store: Store) -> None:
+    await store.close()
+    with pytest.raises(StoreUnavailable):
+        await store.ping()
+
+
+def test_unsupported_url_is_a_clear_error() -> None:
+    with pytest.raises(ValueError, match=r"store\.url: unsupported scheme 'mysql'"):
+        open_store("mysql://x")

@@ -1,0 +1,110 @@
+"""The omnihub command: in-process for API commands, as a real process for `run`."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from pathlib import Path
+from typing import Any
+
+from click.testing import CliRunner
+
+from hub import Consumer, RetryPolicy
+from hub.cli import main
+from hub.testing import ADMIN_TOKEN, HubFactory, eventually
+from tests.support import AcmePlugin, ping_json
+
+PLUGINS = {"acme": AcmePlugin()}
+
+
+async def invoke(harness: Any, *args: str, input: str | None = None) -> Any:
+    """Run the CLI against the harness's server (in a thread: the CLI's client blocks)."""
+    url = str(harness.client.make_url("/")).rstrip("/")
+    runner = CliRunner()
+    return await asyncio.to_thread(
+        runner.invoke,
+        main,
+        ["--api-url", url, "--token", ADMIN_TOKEN, "--config", "absent.toml", *args],
+        input=input,
+    )
+
+
+async def test_events_publish_from_stdin_and_file(hub_factory: HubFactory, tmp_path: Path) -> None:
+    harness = await hub_factory(plugins=PLUGINS)
+    seen = await harness.collect("seen", "acme.#")
+    result = await invoke(harness, "events", "publish", "-", input=json.dumps([ping_json(1)]))
+    assert result.exit_code == 0, result.output
+    assert "accepted 1 event(s)" in result.output
+    lines = tmp_path / "events.jsonl"
+    lines.write_text("\n".join(json.dumps(ping_json(n)) for n in (2, 3)) + "\n")
+    result = await invoke(harness, "events", "publish", str(lines))
+    assert "accepted 2 event(s)" in result.output
+    assert len(await seen.wait_for(3)) == 3
+
+
+async def test_events_publish_reports_the_bad_field(hub_factory: HubFactory) -> None:
+    harness = await hub_factory(plugins=PLUGINS)
+    bad = json.dumps(ping_json(1, data={"n": "x"}))
+    result = await invoke(harness, "events", "publish", "-", input=bad)
+    assert result.exit_code == 1
+    assert "data.n" in result.output
+
+
+async def test_dlq_list_and_replay(hub_factory: HubFactory) -> None:
+    harness = await hub_factory(plugins=PLUGINS)
+    fixed = asyncio.Event()
+
+    async def handler(event: Any) -> None:
+        if not fixed.is_set():
+            raise ConnectionRefusedError("endpoint refused")
+
+    await harness.hub.add_consumer(Consumer("crm", ("acme.#",), handler, retry=RetryPolicy(())))
+    await harness.publish(ping_json(1))
+    await eventually(lambda: harness.hub.broker.dead_letters("omnihub.crm"))
+    listed = await invoke(harness, "dlq", "list")
+    assert listed.exit_code == 0, listed.output
+    assert "crm" in listed.output
+    assert "ping-1" in listed.output
+    assert "ConnectionRefusedError: endpoint refused" in listed.output
+    fixed.set()
+    replayed = await invoke(harness, "dlq", "replay", "crm", "--id", "ping-1")
+    assert "replayed 1 dead letter(s) to crm" in replayed.output
+
+    async def drained() -> bool:
+        return not await harness.hub.broker.dead_letters("omnihub.crm")
+
+    await eventually(drained)
+    assert "no dead letters" in (await invoke(harness, "dlq", "list")).output
+
+
+def test_unreachable_hub_is_a_clear_error(tmp_path: Path) -> None:
+    result = CliRunner().invoke(
+        main, ["--api-url", "http://127.0.0.1:9", "--token", "x" * 20, "dlq", "list"]
+    )
+    assert result.exit_code == 1
+    assert "cannot reach the hub at http://127.0.0.1:9" in result.output
+
+
+def test_doctor_exit_code_tells(tmp_path: Path) -> None:
+    good = tmp_path / "good.toml"
+    good.write_text(f'[store]\nurl = "sqlite:///{tmp_path}/a.db"\n[hub]\ndata_dir = "{tmp_path}"\n')
+    result = CliRunner().invoke(main, ["--config", str(good), "doctor"])
+    assert result.exit_code == 0, result.output
+    assert "ok  broker" in result.output
+    bad = tmp_path / "bad.toml"
+    bad.write_text(
+        f'[store]\nurl = "sqlite:///{tmp_path}/b.db"\n'
+        '[broker]\nurl = "amqp://guest:guest@127.0.0.1:1/"\npublish_timeout = 2\n'
+    )
+    result = CliRunner().invoke(main, ["--config", str(bad), "doctor"])
+    assert result.exit_code == 1
+    assert "FAIL broker" in result.output
+
+
+def test_bad_config_is_reported_not_a_traceback(tmp_path: Path) -> None:
+    path = tmp_path / "hub.toml"
+    path.write_text("[http]\nport = 'eighty'\n")
+    result = CliRunner().invoke(main, ["--config", str(path), "plugins"])
+    assert result.exit_code == 1
+    assert "http.port" in result.output
+    assert "Traceback" not in result.output

@@ -1,0 +1,120 @@
+"""The pipeline and consumer runner end to end on the in-process broker."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from hub import Consumer, PermanentFailure, RetryPolicy
+from hub.testing import HubFactory, eventually
+from tests.support import AcmePlugin, ping
+
+PLUGINS = {"acme": AcmePlugin()}
+
+
+async def test_event_reaches_subscriber_with_routing_key(hub_factory: HubFactory) -> None:
+    harness = await hub_factory(plugins=PLUGINS)
+    web = await harness.collect("web", "acme.ping.web")
+    other = await harness.collect("other", "acme.ping.whatsapp")
+    [event_id] = await harness.publish(ping(1))
+    [received] = await web.wait_for(1)
+    assert received.id == event_id
+    assert received.data.n == 1
+    assert received.dataschema == "urn:omnihub:schema:acme.ping:v1"
+    await asyncio.sleep(0.05)
+    assert other.events == []
+
+
+async def test_duplicate_id_is_delivered_once(hub_factory: HubFactory) -> None:
+    harness = await hub_factory(plugins=PLUGINS)
+    seen = await harness.collect("seen", "acme.#")
+    await harness.publish(ping(1, id="same"))
+    await harness.publish(ping(1, id="same"))
+    await harness.publish(ping(2, id="other"))
+    await seen.wait_for(2)
+    await eventually(
+        lambda: (
+            'omnihub_events_duplicate_total{source="/tests"} 1.0'
+            in harness.hub.metrics.render()[0].decode()
+        )
+    )
+    assert sorted(e.id for e in seen.events) == ["other", "same"]
+
+
+async def test_same_id_from_another_source_is_not_a_duplicate(hub_factory: HubFactory) -> None:
+    harness = await hub_factory(plugins=PLUGINS)
+    seen = await harness.collect("seen", "acme.#")
+    await harness.publish(ping(1, id="x"), ping(1, id="x", source="/elsewhere"))
+    assert len(await seen.wait_for(2)) == 2
+
+
+async def test_failing_consumer_is_retried_then_dead_lettered(hub_factory: HubFactory) -> None:
+    harness = await hub_factory(plugins=PLUGINS)
+    attempts: list[int] = []
+
+    async def flaky(event: object) -> None:
+        attempts.append(1)
+        raise ConnectionError("CRM is down")
+
+    await harness.hub.add_consumer(
+        Consumer("flaky", ("acme.#",), flaky, retry=RetryPolicy((0.01, 0.02)))
+    )
+    [event_id] = await harness.publish(ping(1))
+    [letter] = await eventually(lambda: harness.hub.broker.dead_letters("omnihub.flaky"))
+    assert len(attempts) == 3
+    assert letter.message.message_id == event_id
+    assert letter.attempts == 3
+    assert letter.exception.endswith("ConnectionError")
+    assert "CRM is down" in letter.error
+
+
+async def test_permanent_failure_skips_retries(hub_factory: HubFactory) -> None:
+    harness = await hub_factory(plugins=PLUGINS)
+    calls: list[int] = []
+
+    async def reject(event: object) -> None:
+        calls.append(1)
+        raise PermanentFailure("unknown recipient")
+
+    await harness.hub.add_consumer(Consumer("rejecting", ("acme.#",), reject))
+    await harness.publish(ping(1))
+    await eventually(lambda: harness.hub.broker.dead_letters("omnihub.rejecting"))
+    assert calls == [1]
+
+
+async def test_consent_snapshot_withholds_events_from_unallowed_purposes(
+    hub_factory: HubFactory,
+) -> None:
+    harness = await hub_factory(plugins=PLUGINS)
+    service = await harness.collect("service", "acme.#", purposes=("service",))
+    marketing = await harness.collect("marketing", "acme.#", purposes=("marketing",))
+    await harness.publish(ping(1, consent="service"), ping(2, consent="service,marketing"))
+    await service.wait_for(2)
+    [only] = await marketing.wait_for(1)
+    assert only.data.n == 2
+    await eventually(
+        lambda: (
+            'deliveries_dropped_total{consumer="marketing",purpose="marketing"} 1.0'
+            in harness.hub.metrics.render()[0].decode()
+        )
+    )
+
+
+async def test_invalid_event_is_refused_before_the_broker(hub_factory: HubFactory) -> None:
+    from omnihub_contracts import InvalidEvent
+
+    harness = await hub_factory(plugins=PLUGINS)
+    with pytest.raises(InvalidEvent) as info:
+        await harness.publish({"source": "/t", "type": "acme.ping", "data": {"n": -1}})
+    assert [e.field for e in info.value.errors] == ["data.n"]
+
+
+async def test_replay_bypasses_dedupe(hub_factory: HubFactory) -> None:
+    harness = await hub_factory(plugins=PLUGINS)
+    seen = await harness.collect("seen", "acme.#")
+    event = ping(7, id="replayed")
+    await harness.publish(event)
+    await seen.wait_for(1)
+    assert await harness.hub.replay([event], to="seen") == 1
+    assert [e.id for e in await seen.wait_for(2)] == ["replayed", "replayed"]
