@@ -1,9 +1,10 @@
 """Structured logging: JSON in production, console in a terminal, no personal data.
 
-structlog hands every event to the stdlib ``logging`` module, and one ``ProcessorFormatter``
-on the root logger renders both structlog's events and the stdlib's records (aio-pika,
-aiormq, aiohttp access logs). So every line has one format and passes one redaction step,
-and any stdlib handler (a file, the test suite's PII scan) sees the same redacted text.
+structlog redacts each event and hands it to the stdlib ``logging`` module; one
+``ProcessorFormatter`` on the root logger redacts the stdlib's own records (aio-pika, aiormq,
+aiohttp access logs) and renders both. So every line has one format, nothing reaches a
+handler unredacted, and any stdlib handler (a file, the test suite's PII scan) sees the
+same text.
 
 Per-message context: ``structlog.contextvars.clear_contextvars()`` then
 ``bind_contextvars(event_id=…, plugin=…)``; ``merge_contextvars`` runs first in both chains.
@@ -118,8 +119,20 @@ def _structlog_chain() -> list[Processor]:
         structlog.stdlib.add_log_level,
         structlog.stdlib.PositionalArgumentsFormatter(),
         structlog.processors.StackInfoRenderer(),
+        structlog.processors.format_exc_info,  # tracebacks become text, then get scrubbed
+        # Redact before the record exists, so every stdlib handler (pytest's log capture,
+        # one without our formatter) only ever sees the redacted event.
+        redact_processor,
         structlog.stdlib.ProcessorFormatter.wrap_for_formatter,
     ]
+
+
+def _finish(_: WrappedLogger, __: str, event_dict: EventDict) -> EventDict:
+    """Drop the formatter's meta keys; redact stdlib records (structlog's already are)."""
+    event_dict.pop("_record", None)
+    if event_dict.pop("_from_structlog", False):
+        return event_dict
+    return redact(event_dict)
 
 
 def build_formatter(*, json: bool) -> structlog.stdlib.ProcessorFormatter:
@@ -135,11 +148,10 @@ def build_formatter(*, json: bool) -> structlog.stdlib.ProcessorFormatter:
             structlog.stdlib.add_logger_name,
             structlog.stdlib.add_log_level,
             structlog.stdlib.ExtraAdder(),
+            structlog.processors.format_exc_info,
         ],
         processors=[
-            structlog.stdlib.ProcessorFormatter.remove_processors_meta,
-            structlog.processors.format_exc_info,  # tracebacks become text, then get scrubbed
-            redact_processor,
+            _finish,
             structlog.processors.TimeStamper(fmt="iso", utc=True),  # after: never scrubbed
             renderer,
         ],

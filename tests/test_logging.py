@@ -179,6 +179,13 @@ def test_structlog_events_go_through_stdlib(stream: tuple[str, io.StringIO]) -> 
     assert "no customer for [email]" in str(line["exception"])
 
 
+def test_a_plain_stdlib_handler_only_sees_redacted_events(caplog: pytest.LogCaptureFixture) -> None:
+    with caplog.at_level(logging.INFO):
+        get_logger("test.caplog").info("for maria.silva@example.com", phone="+55 11 99999-9999")
+    assert "maria" not in caplog.text
+    assert "99999" not in caplog.text
+
+
 _SCRIPT = """
 import logging, sys
 from hub.logging import configure_logging, get_logger

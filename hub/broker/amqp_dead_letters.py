@@ -14,6 +14,7 @@ in both places at worst (a duplicate the consumer runner drops), never in neithe
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 import aiormq
@@ -28,11 +29,11 @@ if TYPE_CHECKING:
     from .amqp import AmqpBroker
 
 
-async def _dead_letter_count(broker: AmqpBroker, queue: str) -> int:
-    count = await broker.queue_exists(f"{queue}.dlq")
-    if count is None:
+async def _check_declared(broker: AmqpBroker, queue: str) -> None:
+    # The count in queue.declare-ok is only a hint for a quorum queue (its metrics lag a
+    # moment behind acks and requeues), so reading goes on until basic.get finds nothing.
+    if await broker.queue_exists(f"{queue}.dlq") is None:
         raise BrokerError(f"queue {queue!r} is not declared (no {queue}.dlq)")
-    return count
 
 
 async def _get(broker: AmqpBroker, channel: AbstractChannel, dlq: str) -> IncomingMessage | None:
@@ -49,13 +50,13 @@ async def _hand_back(channel: AbstractChannel, last_tag: int | None) -> None:
 
 
 async def list_dead_letters(broker: AmqpBroker, queue: str, limit: int) -> list[DeadLetter]:
-    count = await _dead_letter_count(broker, queue)
+    await _check_declared(broker, queue)
     dlq = f"{queue}.dlq"
     letters: list[DeadLetter] = []
     async with broker.raw_channel() as channel:
         last_tag: int | None = None
         try:
-            for _ in range(min(limit, count)):
+            for _ in range(limit):
                 incoming = await _get(broker, channel, dlq)
                 if incoming is None:
                     break
@@ -67,20 +68,22 @@ async def list_dead_letters(broker: AmqpBroker, queue: str, limit: int) -> list[
 
 
 async def replay(broker: AmqpBroker, queue: str, message_ids: frozenset[str] | None) -> int:
-    # Bounded by what was there at the start: a message failing again while we replay
-    # lands in the DLQ behind us and is not replayed twice in one call.
-    count = await _dead_letter_count(broker, queue)
+    await _check_declared(broker, queue)
     dlq = f"{queue}.dlq"
+    started = datetime.now(UTC)
     moved = 0
     async with broker.raw_channel() as channel:
         last_tag: int | None = None
         try:
-            for _ in range(count):
+            while True:
                 incoming = await _get(broker, channel, dlq)
                 if incoming is None:
                     break
                 last_tag = incoming.delivery_tag
-                if message_ids is not None and incoming.message_id not in message_ids:
+                wanted = message_ids is None or incoming.message_id in message_ids
+                # A message that failed again while we replay is back in the DLQ behind
+                # us: it stays there (not replayed twice in one call, never a loop).
+                if not wanted or dead_letter_of(incoming, queue).last_failure >= started:
                     continue  # stays unacked until the hand-back
                 # message_of drops the x-omnihub failure headers: attempts start again.
                 await broker.send_to_queue(queue, message_of(incoming))

@@ -199,3 +199,12 @@ async def test_handlers_may_still_publish_while_close_drains(memory: Broker) -> 
         await memory.publish(EVENTS, message("out"))
     await memory.connect()
     assert (await memory.queue_depths())["out"] == 1
+
+
+async def test_a_delivery_cancelled_before_its_handler_ran_is_not_lost(memory: Broker) -> None:
+    await memory.declare_queue(spec("q"))
+    recorder = Recorder()
+    subscription = await memory.consume(spec("q"), recorder)
+    await memory.publish(EVENTS, message("a"))  # handed over; the handler has not run yet
+    await subscription.cancel(drain_timeout=-1)
+    assert (await memory.queue_depths())["q"] == 1

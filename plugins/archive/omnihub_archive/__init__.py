@@ -26,7 +26,7 @@ from hub import (
 from .config import ArchiveConfig
 from .erase import CustomerLines
 from .files import ArchiveFiles
-from .writer import ArchiveWriter
+from .writer import ArchiveClosed, ArchiveWriter
 
 __version__ = "0.1.0"
 
@@ -60,10 +60,14 @@ def hub_config_model() -> type[ArchiveConfig]:
 
 @hookimpl
 def hub_register_consumers(register: Callable[[Consumer], None], context: PluginContext) -> None:
-    writer = archive_of(context)
+    archive_of(context)
 
     async def archive(event: CloudEvent) -> None:
-        await writer.append(event.to_json())
+        # Looked up per event: a stopped and restarted hub gets a fresh writer.
+        entry = _archives.get(id(context))
+        if entry is None:
+            raise ArchiveClosed("the archive is not open")
+        await entry[1].append(event.to_json())
 
     register(
         Consumer(
@@ -104,6 +108,8 @@ async def hub_health(context: PluginContext) -> Health:
         return Health(False, f"{directory} is not writable: {exc.strerror or exc}")
     if writer.last_error:
         return Health(False, f"last write failed: {writer.last_error}")
+    if writer.files.gzip_error:
+        return Health(False, writer.files.gzip_error)
     return Health(True, str(directory))
 
 

@@ -14,6 +14,7 @@ import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import suppress
+from io import BufferedIOBase
 from pathlib import Path
 from typing import IO
 
@@ -67,6 +68,7 @@ class ArchiveFiles:
         self._seq = 0
         self._lock_fd: int | None = None
         self._gzip: ThreadPoolExecutor | None = None
+        self.gzip_error: str | None = None  # the last failed compression, for hub_health
 
     # -- life cycle ---------------------------------------------------------------------
 
@@ -89,7 +91,7 @@ class ArchiveFiles:
             if path.with_name(path.name + ".gz").exists():
                 path.unlink()  # gzip finished (its rename is atomic) but the unlink did not
             elif self.compress:
-                self._gzip.submit(self.compress_segment, path)
+                self._compress_later(path)
 
     def close(self) -> None:
         with self._write_lock:
@@ -185,13 +187,27 @@ class ArchiveFiles:
             return
         os.fsync(self._file.fileno())
         self._file.close()
-        self._file = None
+        self._file, self._size = None, 0
         opened = self.directory / (self._stem + OPEN)
         closed = opened.with_name(self._stem + CLOSED)
         opened.rename(closed)
         fsync_directory(self.directory)
-        if self.compress and self._gzip is not None:
-            self._gzip.submit(self.compress_segment, closed)
+        if self.compress:
+            self._compress_later(closed)
+
+    def _compress_later(self, path: Path) -> None:
+        if self._gzip is not None:
+            self._gzip.submit(self._compress_noting_errors, path)
+
+    def _compress_noting_errors(self, path: Path) -> None:
+        # Runs in the executor, where an exception would vanish: keep it for hub_health.
+        # The closed file stays readable as it is and is compressed again at the next open.
+        try:
+            self.compress_segment(path)
+        except Exception as exc:
+            self.gzip_error = f"gzip of {path.name} failed: {type(exc).__name__}: {exc}"
+        else:
+            self.gzip_error = None
 
     # -- closed segments ----------------------------------------------------------------
 
@@ -257,7 +273,7 @@ class ArchiveFiles:
         return written
 
 
-def _copy(source: Path, out: IO[bytes], keep: Callable[[bytes], bool]) -> int:
+def _copy(source: Path, out: BufferedIOBase, keep: Callable[[bytes], bool]) -> int:
     written = 0
     for line, _ in iter_lines(source):
         if keep(line):

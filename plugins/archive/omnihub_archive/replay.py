@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -21,17 +21,15 @@ from .segments import iter_lines, list_segments
 EXAMPLE = "e.g. 2024-05-01 or 2024-05-01T12:00:00Z"
 
 
-class IsoTime(click.ParamType):
-    name = "ISO-TIME"
-
-    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
-        if isinstance(value, datetime):
-            return value
-        try:
-            parsed = datetime.fromisoformat(value)
-        except (TypeError, ValueError):
-            self.fail(f"{value!r} is not an ISO 8601 time ({EXAMPLE})", param, ctx)
-        return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)  # no zone: UTC
+def iso_time(ctx: click.Context, param: click.Parameter, value: str | None) -> datetime | None:
+    """An option callback rather than a ParamType: ParamType's generics vary across click."""
+    if value is None:
+        return None
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        raise click.BadParameter(f"{value!r} is not an ISO 8601 time ({EXAMPLE})") from None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)  # no zone: UTC
 
 
 def topic_match(pattern: str, key: str) -> bool:
@@ -65,19 +63,26 @@ class Selection:
 
 @dataclass
 class Sender:
+    """Posts events in batches of at most ``size`` events and ``max_bytes`` of JSON."""
+
     client: ApiClient | None  # None: dry run
     target: str | None
     size: int
-    pending: list[Any]
+    max_bytes: int  # the hub answers 413 to a bigger body (http.max_body_bytes)
+    pending: list[Any] = field(default_factory=list)
+    pending_bytes: int = 0
     sent: int = 0
 
-    def add(self, event: Any) -> None:
-        self.pending.append(event)
+    def add(self, line: bytes) -> None:
+        if self.pending and self.pending_bytes + len(line) + 1 > self.max_bytes:
+            self.flush()
+        self.pending.append(json.loads(line))  # as archived, byte for byte
+        self.pending_bytes += len(line) + 1
         if len(self.pending) >= self.size:
             self.flush()
 
     def flush(self) -> None:
-        batch, self.pending = self.pending, []
+        batch, self.pending, self.pending_bytes = self.pending, [], 0
         if not batch or self.client is None:
             self.sent += len(batch)
             return
@@ -123,8 +128,13 @@ def _check_consumer(client: ApiClient, name: str) -> None:
 
 
 @click.command()
-@click.option("--since", type=IsoTime(), help=f"Events at or after this time ({EXAMPLE}; UTC).")
-@click.option("--until", type=IsoTime(), help="Events before this time.")
+@click.option(
+    "--since",
+    callback=iso_time,
+    metavar="ISO-TIME",
+    help=f"Events at or after this time ({EXAMPLE}; UTC).",
+)
+@click.option("--until", callback=iso_time, metavar="ISO-TIME", help="Events before this time.")
 @click.option(
     "--type",
     "types",
@@ -162,11 +172,15 @@ def replay(
     directory = directory or archive_directory(ctx)
     if not directory.is_dir():
         raise click.ClickException(f"no archive at {directory}")
-    client = None if dry_run else ctx.api("admin")
+    try:
+        client = None if dry_run else ctx.api("admin")
+        max_bytes = ctx.load_config().http.max_body_bytes - 1024  # room for the envelope
+    except ValueError as exc:  # hub.toml is wrong (ConfigError)
+        raise click.ClickException(str(exc)) from None
     if client is not None and target is not None:
         _check_consumer(client, target)
     selection = Selection(since, until, types)
-    sender = Sender(client, target, batch, [])
+    sender = Sender(client, target, batch, max_bytes)
     segments = list_segments(directory)
     sizes = [_size(p) for p in segments]
     scanned = unreadable = 0
@@ -183,7 +197,7 @@ def replay(
                     unreadable += 1
                     continue
                 if selection.wants(event):
-                    sender.add(json.loads(line))  # as archived, byte for byte
+                    sender.add(line)
             bar.update(max(size - done, 0))
         sender.flush()
     verb = "would replay" if dry_run else "replayed"

@@ -18,8 +18,8 @@ import re
 from collections.abc import Iterator
 from contextlib import suppress
 from datetime import UTC, datetime
+from io import BufferedIOBase
 from pathlib import Path
-from typing import IO
 
 SEGMENT = re.compile(r"^events-(\d{8}T\d{6}Z)-(\d+)\.jsonl(\.gz|\.open)?$")
 OPEN, CLOSED, GZ = ".jsonl.open", ".jsonl", ".jsonl.gz"
@@ -59,7 +59,7 @@ def list_segments(directory: Path) -> list[Path]:
     return [best[stem][1] for stem in sorted(best, key=lambda s: (seq_of(s), s))]
 
 
-def _open(path: Path) -> tuple[IO[bytes], IO[bytes]]:
+def _open(path: Path) -> tuple[BufferedIOBase, BufferedIOBase]:
     """``(raw, text)``: the file on disk, and what to read lines from."""
     stem, suffix = split_name(path) or (path.name, "")
     # A segment may move on between listing and opening (closed, then compressed).
