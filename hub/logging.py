@@ -23,6 +23,9 @@ from structlog.typing import EventDict, Processor, WrappedLogger
 
 REDACTED = "[redacted]"
 _HANDLER_NAME = "omnihub.stderr"
+# Libraries whose debug lines carry SQL parameters or AMQP frames, i.e. customer data that
+# no key or pattern identifies: they log at info at most, whatever the hub's level.
+_QUIET_LIBRARIES = ("aiosqlite", "aiormq", "aio_pika")
 
 # Values under these keys are personal (or secret) whatever they look like.
 SENSITIVE_KEYS = frozenset(
@@ -38,7 +41,10 @@ _SENSITIVE_SUFFIXES = ("_email", "_phone", "_phone_number", "_text", "_body", "_
 # "value" is personal inside an identifier ({"kind": "phone", "value": …}) or under these.
 _IDENTIFIER_KEYS = frozenset({"identifier", "identifiers", "identity", "identities", "contacts"})
 
-_EMAIL = re.compile(r"[\w.%+-]+(?:@|%40)[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}")
+# Starts only at a token boundary, so a long blob is scanned once, not once per character.
+_EMAIL = re.compile(
+    r"(?<![\w.%+-])[\w.%+-]+(?:@|%40)[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}"
+)
 # Glued to a word, a uuid group, a decimal or a "+" means it is part of an id, not a phone.
 _PHONE = re.compile(
     r"(?<![\w\-.+])(?:"
@@ -49,7 +55,7 @@ _PHONE = re.compile(
     r"|(?!1\d{12}(?!\d))\d{11,15}"  # 5511999999999 (a wa_id), but not a ms timestamp
     r")(?![\w\-])"
 )
-_MAYBE_PERSONAL = re.compile(r"[\d@%]")
+_DIGIT = re.compile(r"\d")
 # pydantic puts the rejected input into its messages: "…, input_value='Ana', input_type=str]".
 _PYDANTIC_INPUT = re.compile(r"(?<=input_value=).*?(?=, input_type=)")
 
@@ -66,10 +72,11 @@ def scrub(text: str) -> str:
     """``text`` with e-mail addresses, phone numbers and pydantic input values masked."""
     if "input_value=" in text:
         text = _PYDANTIC_INPUT.sub(REDACTED, text)
-    if _MAYBE_PERSONAL.search(text) is None:
-        return text  # the common case: nothing that could match, skip the regexes
-    text = _EMAIL.sub("[email]", text)
-    return _PHONE.sub(_phone, text)
+    if "@" in text or "%40" in text:  # cheap tests first: most strings have neither
+        text = _EMAIL.sub("[email]", text)
+    if _DIGIT.search(text) is not None:
+        text = _PHONE.sub(_phone, text)
+    return text
 
 
 def _is_sensitive(key: str) -> bool:
@@ -187,6 +194,8 @@ def configure_logging(*, json: bool | None = None, level: str = "info") -> None:
     handler.setFormatter(build_formatter(json=json))
     root.addHandler(handler)
     root.setLevel(numeric)
+    for name in _QUIET_LIBRARIES:
+        logging.getLogger(name).setLevel(max(numeric, logging.INFO))
 
 
 def get_logger(name: str | None = None, /, **bind: Any) -> structlog.stdlib.BoundLogger:

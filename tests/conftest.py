@@ -4,45 +4,13 @@ every log line the suite writes for the personal data its fixtures use."""
 from __future__ import annotations
 
 import logging
-import os
-import socket
 from pathlib import Path
-from urllib.parse import urlsplit
 
 import pytest
 
 from hub.logging import build_formatter, configure_logging
+from hub.testing import AMQP_URL, IN_CI, POSTGRES_URL  # noqa: F401  (re-exported)
 from tests import pii
-
-AMQP_URL = os.environ.get("AMQP_URL", "amqp://guest:guest@127.0.0.1:5672/")
-POSTGRES_URL = os.environ.get("POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
-IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
-
-_SERVICES = {"rabbitmq": AMQP_URL, "postgres": POSTGRES_URL}
-_reachable: dict[str, bool] = {}
-
-
-def _is_reachable(url: str) -> bool:
-    parts = urlsplit(url)
-    try:
-        with socket.create_connection((parts.hostname or "127.0.0.1", parts.port or 0), 2):
-            return True
-    except OSError:
-        return False
-
-
-def pytest_runtest_setup(item: pytest.Item) -> None:
-    for marker, url in _SERVICES.items():
-        if item.get_closest_marker(marker) is None:
-            continue
-        if marker not in _reachable:
-            _reachable[marker] = _is_reachable(url)
-        if not _reachable[marker]:
-            message = f"{marker} is not reachable at {urlsplit(url).netloc}"
-            if IN_CI:
-                pytest.fail(f"{message}: {marker} tests are mandatory when CI=true")
-            pytest.skip(message)
-
 
 # --- No personal data in logs (issue 5): record every log line, scan them at the end. ---
 
@@ -65,9 +33,7 @@ _recorder = _LineRecorder()
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    configure_logging(json=True, level="debug")
-    for chatty in ("aiormq", "aio_pika"):  # frame-level debug chatter, no event data
-        logging.getLogger(chatty).setLevel(logging.INFO)
+    configure_logging(json=True, level="debug")  # debug: the scan sees the most
     _recorder.setFormatter(build_formatter(json=True))
     root = logging.getLogger()
     if _recorder not in root.handlers:

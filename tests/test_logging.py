@@ -229,3 +229,9 @@ def test_console_output() -> None:
 def test_unknown_level_is_refused() -> None:
     with pytest.raises(ValueError, match="verbose"):
         configure_logging(level="verbose")
+
+
+def test_libraries_that_log_customer_data_at_debug_stay_at_info() -> None:
+    # The session runs at debug (tests/conftest.py); SQL parameters must still not be logged.
+    assert logging.getLogger().level == logging.DEBUG
+    assert logging.getLogger("aiosqlite").getEffectiveLevel() == logging.INFO

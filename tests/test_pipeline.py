@@ -13,8 +13,10 @@ from tests.support import AcmePlugin, ping
 PLUGINS = {"acme": AcmePlugin()}
 
 
-async def test_event_reaches_subscriber_with_routing_key(hub_factory: HubFactory) -> None:
-    harness = await hub_factory(plugins=PLUGINS)
+async def test_event_reaches_subscriber_with_routing_key(
+    hub_factory: HubFactory, broker_url: str
+) -> None:
+    harness = await hub_factory(plugins=PLUGINS, broker_url=broker_url)
     web = await harness.collect("web", "acme.ping.web")
     other = await harness.collect("other", "acme.ping.whatsapp")
     [event_id] = await harness.publish(ping(1))
@@ -26,8 +28,8 @@ async def test_event_reaches_subscriber_with_routing_key(hub_factory: HubFactory
     assert other.events == []
 
 
-async def test_duplicate_id_is_delivered_once(hub_factory: HubFactory) -> None:
-    harness = await hub_factory(plugins=PLUGINS)
+async def test_duplicate_id_is_delivered_once(hub_factory: HubFactory, broker_url: str) -> None:
+    harness = await hub_factory(plugins=PLUGINS, broker_url=broker_url)
     seen = await harness.collect("seen", "acme.#")
     await harness.publish(ping(1, id="same"))
     await harness.publish(ping(1, id="same"))
@@ -42,15 +44,19 @@ async def test_duplicate_id_is_delivered_once(hub_factory: HubFactory) -> None:
     assert sorted(e.id for e in seen.events) == ["other", "same"]
 
 
-async def test_same_id_from_another_source_is_not_a_duplicate(hub_factory: HubFactory) -> None:
-    harness = await hub_factory(plugins=PLUGINS)
+async def test_same_id_from_another_source_is_not_a_duplicate(
+    hub_factory: HubFactory, broker_url: str
+) -> None:
+    harness = await hub_factory(plugins=PLUGINS, broker_url=broker_url)
     seen = await harness.collect("seen", "acme.#")
     await harness.publish(ping(1, id="x"), ping(1, id="x", source="/elsewhere"))
     assert len(await seen.wait_for(2)) == 2
 
 
-async def test_failing_consumer_is_retried_then_dead_lettered(hub_factory: HubFactory) -> None:
-    harness = await hub_factory(plugins=PLUGINS)
+async def test_failing_consumer_is_retried_then_dead_lettered(
+    hub_factory: HubFactory, broker_url: str
+) -> None:
+    harness = await hub_factory(plugins=PLUGINS, broker_url=broker_url)
     attempts: list[int] = []
 
     async def flaky(event: object) -> None:
@@ -69,8 +75,8 @@ async def test_failing_consumer_is_retried_then_dead_lettered(hub_factory: HubFa
     assert "CRM is down" in letter.error
 
 
-async def test_permanent_failure_skips_retries(hub_factory: HubFactory) -> None:
-    harness = await hub_factory(plugins=PLUGINS)
+async def test_permanent_failure_skips_retries(hub_factory: HubFactory, broker_url: str) -> None:
+    harness = await hub_factory(plugins=PLUGINS, broker_url=broker_url)
     calls: list[int] = []
 
     async def reject(event: object) -> None:
@@ -84,9 +90,9 @@ async def test_permanent_failure_skips_retries(hub_factory: HubFactory) -> None:
 
 
 async def test_consent_snapshot_withholds_events_from_unallowed_purposes(
-    hub_factory: HubFactory,
+    hub_factory: HubFactory, broker_url: str
 ) -> None:
-    harness = await hub_factory(plugins=PLUGINS)
+    harness = await hub_factory(plugins=PLUGINS, broker_url=broker_url)
     service = await harness.collect("service", "acme.#", purposes=("service",))
     marketing = await harness.collect("marketing", "acme.#", purposes=("marketing",))
     await harness.publish(ping(1, consent="service"), ping(2, consent="service,marketing"))
@@ -101,17 +107,19 @@ async def test_consent_snapshot_withholds_events_from_unallowed_purposes(
     )
 
 
-async def test_invalid_event_is_refused_before_the_broker(hub_factory: HubFactory) -> None:
+async def test_invalid_event_is_refused_before_the_broker(
+    hub_factory: HubFactory, broker_url: str
+) -> None:
     from omnihub_contracts import InvalidEvent
 
-    harness = await hub_factory(plugins=PLUGINS)
+    harness = await hub_factory(plugins=PLUGINS, broker_url=broker_url)
     with pytest.raises(InvalidEvent) as info:
         await harness.publish({"source": "/t", "type": "acme.ping", "data": {"n": -1}})
     assert [e.field for e in info.value.errors] == ["data.n"]
 
 
-async def test_replay_bypasses_dedupe(hub_factory: HubFactory) -> None:
-    harness = await hub_factory(plugins=PLUGINS)
+async def test_replay_bypasses_dedupe(hub_factory: HubFactory, broker_url: str) -> None:
+    harness = await hub_factory(plugins=PLUGINS, broker_url=broker_url)
     seen = await harness.collect("seen", "acme.#")
     event = ping(7, id="replayed")
     await harness.publish(event)

@@ -175,24 +175,10 @@ class Broker(Protocol):
     async def delete_queue(self, name: str) -> None:
         """Remove a queue with its retry path and dead-letter queue."""
 
-    # ``timeout`` bounds the wait for the broker's confirm inside the transport, which is
-    # why it is a parameter rather than a caller-side ``asyncio.timeout`` (ruff ASYNC109).
-    async def publish(
-        self,
-        exchange: str,
-        message: Message,
-        *,
-        timeout: float = 10.0,  # noqa: ASYNC109
-    ) -> None:
+    async def publish(self, exchange: str, message: Message, *, timeout: float = 10.0) -> None:
         """Route ``message`` by ``message.routing_key``; return after the broker confirmed."""
 
-    async def send_to_queue(
-        self,
-        queue: str,
-        message: Message,
-        *,
-        timeout: float = 10.0,  # noqa: ASYNC109
-    ) -> None:
+    async def send_to_queue(self, queue: str, message: Message, *, timeout: float = 10.0) -> None:
         """Put ``message`` directly on one queue (replays), with the same confirm guarantee."""
 
     async def consume(self, spec: QueueSpec, handler: Handler) -> Subscription: ...

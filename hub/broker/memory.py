@@ -129,13 +129,7 @@ class MemoryBroker:
     # -- publishing -------------------------------------------------------------------
 
     # Storing is the confirm here, so ``timeout`` has nothing to bound.
-    async def publish(
-        self,
-        exchange: str,
-        message: Message,
-        *,
-        timeout: float = 10.0,  # noqa: ASYNC109
-    ) -> None:
+    async def publish(self, exchange: str, message: Message, *, timeout: float = 10.0) -> None:
         self._check_open(closing_ok=True)
         targets = self._route(exchange, message.routing_key)
         if not targets:
@@ -145,13 +139,7 @@ class MemoryBroker:
         for queue in targets:
             queue.enqueue(Entry(stored))
 
-    async def send_to_queue(
-        self,
-        queue: str,
-        message: Message,
-        *,
-        timeout: float = 10.0,  # noqa: ASYNC109
-    ) -> None:
+    async def send_to_queue(self, queue: str, message: Message, *, timeout: float = 10.0) -> None:
         self._check_open(closing_ok=True)
         target = self._queues.get(queue)
         if target is None:

@@ -9,6 +9,7 @@ import asyncio
 from collections import deque
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
+from functools import partial
 
 from .base import (
     H_ATTEMPTS,
@@ -132,6 +133,7 @@ class MemoryQueue:
                 return
             task = asyncio.get_running_loop().create_task(self._deliver(subscription, entry))
             subscription.tasks.add(task)
+            task.add_done_callback(partial(self._finished, subscription, entry))
 
     def _next_subscription(self) -> MemorySubscription | None:
         count = len(self.subscriptions)
@@ -159,12 +161,6 @@ class MemoryQueue:
         delivery = Delivery(entry.message, self.spec.name, entry.attempt, entry.redelivered)
         try:
             await subscription.handler(delivery)
-        except asyncio.CancelledError:
-            # The consumer stopped with this message unacked: back to where it was.
-            entry.redelivered = True
-            self._release(entry)
-            self.enqueue(entry, front=True)
-            raise
         except PermanentFailure as exc:
             self._dead_letter(entry, exc)
         except Exception as exc:
@@ -174,11 +170,19 @@ class MemoryQueue:
                 self._dead_letter(entry, exc)
         else:
             self._release(entry)  # acked: gone for good
-        finally:
-            task = asyncio.current_task()
-            if task is not None:
-                subscription.tasks.discard(task)
-            self.pump()
+
+    def _finished(
+        self, subscription: MemorySubscription, entry: Entry, task: asyncio.Task[None]
+    ) -> None:
+        subscription.tasks.discard(task)
+        if task.cancelled():
+            # The consumer stopped with this message unacked: back to where it was. Done
+            # here rather than in ``_deliver`` because a task cancelled before its first
+            # step never runs a line of its coroutine.
+            entry.redelivered = True
+            self._release(entry)
+            self.enqueue(entry, front=True)
+        self.pump()
 
     def _release(self, entry: Entry) -> None:
         if self.spec.ordered:

@@ -20,6 +20,7 @@ from hub.broker import (
     open_broker,
 )
 from hub.broker.memory import MemoryBroker
+from hub.broker.memory_queue import MemorySubscription
 
 from .support import Recorder, message, wait_until
 
@@ -206,5 +207,13 @@ async def test_a_delivery_cancelled_before_its_handler_ran_is_not_lost(memory: B
     recorder = Recorder()
     subscription = await memory.consume(spec("q"), recorder)
     await memory.publish(EVENTS, message("a"))  # handed over; the handler has not run yet
-    await subscription.cancel(drain_timeout=-1)
+    assert isinstance(subscription, MemorySubscription)
+    for task in subscription.tasks:  # as the loop's shutdown would
+        task.cancel()
+    await subscription.cancel()
+    assert recorder.seen == []
     assert (await memory.queue_depths())["q"] == 1
+    again = Recorder()
+    await memory.consume(spec("q"), again)
+    await again.wait_done(1)
+    assert again.done[0].redelivered

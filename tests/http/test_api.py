@@ -14,8 +14,8 @@ from tests.support import AcmePlugin, ping_json
 PLUGINS = {"acme": AcmePlugin()}
 
 
-async def test_health_and_readiness(hub_factory: HubFactory) -> None:
-    harness = await hub_factory(plugins=PLUGINS)
+async def test_health_and_readiness(hub_factory: HubFactory, broker_url: str) -> None:
+    harness = await hub_factory(plugins=PLUGINS, broker_url=broker_url)
     response = await harness.client.get("/healthz")
     assert response.status == 200
     ready = await harness.client.get("/readyz")
@@ -25,16 +25,18 @@ async def test_health_and_readiness(hub_factory: HubFactory) -> None:
     assert body["checks"]["store"]["ok"]
 
 
-async def test_readyz_fails_when_the_store_is_gone(hub_factory: HubFactory) -> None:
-    harness = await hub_factory(plugins=PLUGINS)
+async def test_readyz_fails_when_the_store_is_gone(
+    hub_factory: HubFactory, broker_url: str
+) -> None:
+    harness = await hub_factory(plugins=PLUGINS, broker_url=broker_url)
     await harness.hub.store.close()
     response = await harness.client.get("/readyz")
     assert response.status == 503
     assert not (await response.json())["checks"]["store"]["ok"]
 
 
-async def test_publish_one_event_and_a_batch(hub_factory: HubFactory) -> None:
-    harness = await hub_factory(plugins=PLUGINS)
+async def test_publish_one_event_and_a_batch(hub_factory: HubFactory, broker_url: str) -> None:
+    harness = await hub_factory(plugins=PLUGINS, broker_url=broker_url)
     seen = await harness.collect("seen", "acme.#")
     one = await harness.client.post("/api/v1/events", json=ping_json(1), headers=harness.auth)
     assert one.status == 202
@@ -46,8 +48,10 @@ async def test_publish_one_event_and_a_batch(hub_factory: HubFactory) -> None:
     assert len(await seen.wait_for(3)) == 3
 
 
-async def test_invalid_events_answer_400_naming_each_field(hub_factory: HubFactory) -> None:
-    harness = await hub_factory(plugins=PLUGINS)
+async def test_invalid_events_answer_400_naming_each_field(
+    hub_factory: HubFactory, broker_url: str
+) -> None:
+    harness = await hub_factory(plugins=PLUGINS, broker_url=broker_url)
     seen = await harness.collect("seen", "acme.#")
     bad = [ping_json(1), ping_json(2, data={"n": "two"}), {**ping_json(3), "type": "nope.nope"}]
     response = await harness.client.post("/api/v1/events", json=bad, headers=harness.auth)
@@ -59,8 +63,8 @@ async def test_invalid_events_answer_400_naming_each_field(hub_factory: HubFacto
     assert seen.events == []  # all or nothing: the valid one was not published either
 
 
-async def test_malformed_json_and_missing_fields(hub_factory: HubFactory) -> None:
-    harness = await hub_factory(plugins=PLUGINS)
+async def test_malformed_json_and_missing_fields(hub_factory: HubFactory, broker_url: str) -> None:
+    harness = await hub_factory(plugins=PLUGINS, broker_url=broker_url)
     response = await harness.client.post("/api/v1/events", data=b"{not json", headers=harness.auth)
     assert response.status == 400
     assert "malformed JSON" in (await response.json())["errors"][0]["message"]
@@ -70,11 +74,11 @@ async def test_malformed_json_and_missing_fields(hub_factory: HubFactory) -> Non
     assert [e["field"] for e in (await response.json())["errors"]] == ["source"]
 
 
-async def test_tokens_and_scopes(hub_factory: HubFactory) -> None:
+async def test_tokens_and_scopes(hub_factory: HubFactory, broker_url: str) -> None:
     tokens = [
         {"name": "reader", "token": "reader-token-0123456789", "scopes": ["dlq:read"]},
     ]
-    harness = await hub_factory(plugins=PLUGINS, api={"tokens": tokens})
+    harness = await hub_factory(broker_url=broker_url, plugins=PLUGINS, api={"tokens": tokens})
     url = "/api/v1/events"
     assert (await harness.client.post(url, json=ping_json(1))).status == 401
     wrong = {"Authorization": "Bearer not-a-token"}
@@ -86,8 +90,10 @@ async def test_tokens_and_scopes(hub_factory: HubFactory) -> None:
     assert (await harness.client.get("/api/v1/dead-letters", headers=reader)).status == 200
 
 
-async def test_body_over_the_limit_is_413(hub_factory: HubFactory) -> None:
-    harness = await hub_factory(plugins=PLUGINS, http={"max_body_bytes": 2048, "max_batch": 2})
+async def test_body_over_the_limit_is_413(hub_factory: HubFactory, broker_url: str) -> None:
+    harness = await hub_factory(
+        broker_url=broker_url, plugins=PLUGINS, http={"max_body_bytes": 2048, "max_batch": 2}
+    )
     big = ping_json(1, data={"n": 1, "note": "x" * 4096})
     response = await harness.client.post("/api/v1/events", json=big, headers=harness.auth)
     assert response.status == 413
@@ -97,8 +103,10 @@ async def test_body_over_the_limit_is_413(hub_factory: HubFactory) -> None:
     assert response.status == 413
 
 
-async def test_broker_down_answers_503_with_retry_after(hub_factory: HubFactory) -> None:
-    harness = await hub_factory(plugins=PLUGINS)
+async def test_broker_down_answers_503_with_retry_after(
+    hub_factory: HubFactory, broker_url: str
+) -> None:
+    harness = await hub_factory(plugins=PLUGINS, broker_url=broker_url)
 
     async def refuse(*args: Any, **kwargs: Any) -> None:
         raise BrokerUnavailable("down")
@@ -109,8 +117,8 @@ async def test_broker_down_answers_503_with_retry_after(hub_factory: HubFactory)
     assert int(response.headers["Retry-After"]) > 0
 
 
-async def test_dead_letters_listed_and_replayed(hub_factory: HubFactory) -> None:
-    harness = await hub_factory(plugins=PLUGINS)
+async def test_dead_letters_listed_and_replayed(hub_factory: HubFactory, broker_url: str) -> None:
+    harness = await hub_factory(plugins=PLUGINS, broker_url=broker_url)
     healthy = asyncio.Event()
     handled: list[str] = []
 
@@ -154,8 +162,12 @@ class WebhookPlugin:
         router.post("/inbound", receive)
 
 
-async def test_plugin_routes_are_mounted_under_webhooks(hub_factory: HubFactory) -> None:
-    harness = await hub_factory(plugins={**PLUGINS, "hooky": WebhookPlugin()})
+async def test_plugin_routes_are_mounted_under_webhooks(
+    hub_factory: HubFactory, broker_url: str
+) -> None:
+    harness = await hub_factory(
+        plugins={**PLUGINS, "hooky": WebhookPlugin()}, broker_url=broker_url
+    )
     seen = await harness.collect("seen", "acme.#")
     response = await harness.client.post("/webhooks/hooky/inbound", json={"n": 5})
     assert response.status == 200
@@ -163,8 +175,8 @@ async def test_plugin_routes_are_mounted_under_webhooks(hub_factory: HubFactory)
     assert (await harness.client.get("/webhooks/hooky/inbound")).status == 405
 
 
-async def test_metrics_are_prometheus_text(hub_factory: HubFactory) -> None:
-    harness = await hub_factory(plugins=PLUGINS)
+async def test_metrics_are_prometheus_text(hub_factory: HubFactory, broker_url: str) -> None:
+    harness = await hub_factory(plugins=PLUGINS, broker_url=broker_url)
     seen = await harness.collect("seen", "acme.#")
     await harness.client.post("/api/v1/events", json=ping_json(1), headers=harness.auth)
     await seen.wait_for(1)

@@ -179,11 +179,22 @@ def replay(
         raise click.ClickException(str(exc)) from None
     if client is not None and target is not None:
         _check_consumer(client, target)
-    selection = Selection(since, until, types)
     sender = Sender(client, target, batch, max_bytes)
     segments = list_segments(directory)
+    scanned, unreadable = scan(segments, Selection(since, until, types), sender)
+    verb = "would replay" if dry_run else "replayed"
+    where = f"consumer {target!r}" if target else "every subscriber"
+    click.echo(
+        f"{verb} {sender.sent} event(s) to {where}; scanned {scanned} line(s) "
+        f"in {len(segments)} file(s), {unreadable} unreadable"
+    )
+
+
+def scan(segments: list[Path], selection: Selection, sender: Sender) -> tuple[int, int]:
+    """Hand the wanted events to ``sender``; return the lines scanned and those unreadable."""
     sizes = [_size(p) for p in segments]
     scanned = unreadable = 0
+    # Progress in bytes of the files on disk: compressed files advance as they are read.
     with click.progressbar(length=max(sum(sizes), 1), label="replaying", width=30) as bar:
         for path, size in zip(segments, sizes, strict=True):
             done = 0
@@ -200,12 +211,7 @@ def replay(
                     sender.add(line)
             bar.update(max(size - done, 0))
         sender.flush()
-    verb = "would replay" if dry_run else "replayed"
-    where = f"consumer {target!r}" if target else "every subscriber"
-    click.echo(
-        f"{verb} {sender.sent} event(s) to {where}; scanned {scanned} line(s) "
-        f"in {len(segments)} file(s), {unreadable} unreadable"
-    )
+    return scanned, unreadable
 
 
 def _size(path: Path) -> int:

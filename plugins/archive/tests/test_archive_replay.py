@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 from collections.abc import Callable
 from importlib.metadata import entry_points
 from pathlib import Path
@@ -12,7 +13,9 @@ import click
 import omnihub_archive
 from archive_support import identified, updated, wait_archived
 from click.testing import CliRunner, Result
+from omnihub_archive.replay import Sender, topic_match
 
+from hub.cli_api import ApiClient
 from hub.testing import ADMIN_TOKEN
 
 
@@ -102,3 +105,34 @@ def test_a_bad_time_is_a_clear_usage_error() -> None:
     )
     assert result.exit_code == 2
     assert "must be later than --since" in result.output
+
+
+def test_topic_patterns_match_like_rabbitmq() -> None:
+    assert topic_match("customer.updated", "customer.updated")
+    assert topic_match("customer.*", "customer.updated")
+    assert not topic_match("customer.*", "customer.updated.web")
+    assert topic_match("customer.#", "customer.updated.web")
+    assert topic_match("#.web", "message.received.web")
+    assert topic_match("#", "anything.at.all")
+    assert not topic_match("message.#", "customer.updated")
+
+
+class RecordingClient(ApiClient):
+    def __init__(self) -> None:
+        super().__init__("http://hub.invalid", None)
+        self.bodies: list[Any] = []
+
+    def request(self, method: str, path: str, body: Any = None) -> Any:
+        self.bodies.append(body)
+        return {"replayed": len(body["events"])}
+
+
+def test_batches_stay_under_the_hubs_body_limit() -> None:
+    client = RecordingClient()
+    sender = Sender(client, "crm", size=100, max_bytes=250)
+    for n in range(6):
+        sender.add(json.dumps({"n": n, "pad": "x" * 80}).encode())  # ~100 bytes a line
+    sender.flush()
+    assert [len(b["events"]) for b in client.bodies] == [2, 2, 2]
+    assert all(b["to"] == "crm" for b in client.bodies)
+    assert sender.sent == 6

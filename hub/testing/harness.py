@@ -1,14 +1,4 @@
-"""Plugin-author kit, loaded as a pytest plugin (entry point ``pytest11``).
-
-    async def test_my_plugin(hub_factory):
-        harness = await hub_factory(plugins={"mine": my_plugin_module}, config={"mine": {...}})
-        seen = await harness.collect("probe", "message.received.#")
-        await harness.publish(event)
-        [received] = await seen.wait_for(1)
-
-Each harness runs a real hub in-process: the in-process broker by default (``broker_url``
-selects RabbitMQ), SQLite in a temporary directory, and an HTTP test client.
-"""
+"""The in-process hub harness behind the ``hub_factory`` fixture."""
 
 from __future__ import annotations
 
@@ -23,9 +13,9 @@ import pytest_asyncio
 from aiohttp.test_utils import TestClient, TestServer
 from omnihub_contracts import CloudEvent
 
-from .config import HubConfig
-from .plugin_api import Consumer, RetryPolicy
-from .runtime import Hub
+from ..config import HubConfig
+from ..plugin_api import Consumer, RetryPolicy
+from ..runtime import Hub
 
 ADMIN_TOKEN = "omnihub-test-admin-token"
 FAST_RETRY = RetryPolicy((0.01, 0.01))
@@ -131,7 +121,7 @@ async def hub_factory(tmp_path: Path) -> AsyncIterator[HubFactory]:
 
     ``await hub_factory(plugins={"name": module}, config={"name": {...}}, discover=False)``
     """
-    from .http import build_app
+    from ..http import build_app
 
     started: list[HubHarness] = []
 
@@ -149,6 +139,7 @@ async def hub_factory(tmp_path: Path) -> AsyncIterator[HubFactory]:
             tmp_path / f"hub{len(started)}", plugins=tables, broker_url=broker_url, **sections
         )
         hub = Hub(hub_config, extra_plugins=plugins, discover=discover)
+        await _delete_queues(hub)  # a shared RabbitMQ may hold a crashed run's leftovers
         await hub.start()
         client: TestClient[Any, Any] = TestClient(TestServer(build_app(hub)))
         await client.start_server()
@@ -160,6 +151,24 @@ async def hub_factory(tmp_path: Path) -> AsyncIterator[HubFactory]:
     for harness in reversed(started):
         await harness.client.close()
         await harness.hub.stop()
+        await _delete_queues(harness.hub)
+
+
+async def _delete_queues(hub: Hub) -> None:
+    """On a real broker, remove the queues this hub declares so tests never share messages."""
+    from ..broker import open_broker
+    from ..pipeline import PIPELINE_QUEUE
+    from ..runtime import UNROUTED_QUEUE
+
+    if hub.config.broker.url.startswith("memory"):
+        return
+    broker = open_broker(hub.config.broker.url)
+    await broker.connect()
+    try:
+        for name in [PIPELINE_QUEUE, UNROUTED_QUEUE, *(r.spec.name for r in hub.runners.values())]:
+            await broker.delete_queue(name)
+    finally:
+        await broker.close(0)
 
 
 @pytest.fixture
