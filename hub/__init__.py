@@ -2,7 +2,11 @@
 
 from omnihub_contracts import CloudEvent, EventType, Identifier, InvalidEvent
 
+# First, so structlog is configured (with redaction) before any module gets a logger.
+from . import logging as _logging  # noqa: F401  # isort: skip
+
 from .broker import BrokerUnavailable, PermanentFailure
+from .config import ConfigError
 from .hookspecs import hookimpl
 from .plugin_api import (
     ConfigModel,
@@ -20,6 +24,7 @@ __version__ = "0.1.0"
 __all__ = [
     "BrokerUnavailable",
     "CloudEvent",
+    "ConfigError",
     "ConfigModel",
     "Consumer",
     "ErasureReceipt",

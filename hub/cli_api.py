@@ -8,9 +8,13 @@ import urllib.error
 import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
-from .config import HubConfig, load_config
+from pydantic import BaseModel, ValidationError
+
+from .config import ConfigError, HubConfig, describe, load_config
+
+M = TypeVar("M", bound=BaseModel)
 
 DEFAULT_CONFIG = "hub.toml"
 
@@ -68,6 +72,21 @@ class CliContext:
         if path is None and str(self.config_path) != DEFAULT_CONFIG:
             return load_config(self.config_path)  # named explicitly: missing is an error
         return load_config(path)
+
+    def plugin_config(self, name: str, model: type[M]) -> M:
+        """The plugin's ``[plugins.<name>]`` table validated by ``model``.
+
+        Raises ConfigError naming plugin and field, as ``omnihub run`` would.
+        """
+        table = self.load_config().plugin_table(name)
+        try:
+            return model.model_validate(table)
+        except ValidationError as exc:
+            raise ConfigError(describe(exc, prefix=f"plugins.{name}")) from None
+
+    def plugin_data_dir(self, name: str) -> Path:
+        """The directory the running hub gives the plugin (``PluginContext.data_dir``)."""
+        return self.load_config().hub.data_dir / name
 
     def api(self, scope: str) -> ApiClient:
         """A client for the hub this config describes, with a token holding ``scope``.

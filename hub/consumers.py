@@ -66,6 +66,10 @@ class ConsumerRunner:
         except InvalidEvent as exc:
             self._outcome("dead_letter", "?")
             raise PermanentFailure(str(exc)) from None
+        replay = delivery.message.headers.get(H_REPLAY)
+        if replay == BROADCAST and not self.consumer.replays:
+            self._outcome("skipped_replay", event.type)
+            return
         withheld = self.withheld_purposes(event)
         if withheld:
             for purpose in withheld:
@@ -75,7 +79,7 @@ class ConsumerRunner:
         # CloudEvents are unique by (source, id): the same id from two sources is two events.
         scope, key = f"consumer:{name}", f"{event.source} {event.id}"
         claim = await self.store.claim(scope, key, lease_seconds=self.consumer.timeout * 2)
-        if delivery.message.headers.get(H_REPLAY) and claim is Claim.DONE:
+        if replay and claim is Claim.DONE:
             claim = Claim.NEW  # replayed on purpose: do the work again
         if claim is Claim.DONE:  # a redelivery of work already done: no second effect
             self._outcome("duplicate", event.type)
@@ -107,13 +111,15 @@ class ConsumerRunner:
 
 
 H_REPLAY = "x-omnihub-replay"
+BROADCAST, TARGETED = "broadcast", "targeted"
 
 
-def replay_message(event: CloudEvent) -> Message:
+def replay_message(event: CloudEvent, *, targeted: bool) -> Message:
     """An event re-sent on purpose: consumers handle it even if they handled it before."""
     from .pipeline import event_message
 
     message = event_message(event, event.routing_key)
+    mode = TARGETED if targeted else BROADCAST
     return Message(
-        message.body, message.message_id, message.routing_key, {**message.headers, H_REPLAY: 1}
+        message.body, message.message_id, message.routing_key, {**message.headers, H_REPLAY: mode}
     )

@@ -48,6 +48,9 @@ class Consumer:
     concurrency: int = 16
     ordered: bool = False  # per-customer order: one event at a time per customer
     timeout: float = 30.0  # seconds a handler may take before it counts as failed
+    # Whether `omnihub replay` without --to re-delivers to this consumer too (an archive
+    # would otherwise store the replayed events a second time).
+    replays: bool = True
 
     def __post_init__(self) -> None:
         if not CONSUMER_NAME.match(self.name):
@@ -75,6 +78,9 @@ class PluginContext:
     data_dir: Path  # a directory the plugin may keep files in
     publish: Publisher
     log: Any  # a structlog logger bound to plugin=<name>
+    # Per-hub state from hub_startup to hub_shutdown: a plugin module is shared by every hub
+    # in a process (tests start several), so module globals would mix them up.
+    state: dict[str, Any] = field(default_factory=dict)
 
 
 class PluginRouter(Protocol):

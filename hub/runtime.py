@@ -205,8 +205,9 @@ class Hub:
         self.started = False
         for task in self._tasks:
             task.cancel()
-        for subscription in self._subscriptions:
-            await subscription.cancel()
+        # All consumers drain at once, so shutdown stays within one drain_timeout.
+        drain = self.config.broker.drain_timeout
+        await asyncio.gather(*(s.cancel(drain_timeout=drain) for s in self._subscriptions))
         self._subscriptions.clear()
         for info in self.plugins.enabled:
             try:
@@ -276,7 +277,7 @@ class Hub:
             raise KeyError(to)
         timeout = self.config.broker.publish_timeout
         for event in valid:
-            message = replay_message(event)
+            message = replay_message(event, targeted=to is not None)
             if to is None:
                 await self.broker.publish(EVENTS_EXCHANGE, message, timeout=timeout)
             else:

@@ -23,7 +23,12 @@ async def serve(config: HubConfig, *, strict: bool = False) -> None:
     configure_logging(json=config.logging.json_output, level=config.logging.level)
     hub = Hub(config, strict=strict)
     await hub.start()
-    runner = web.AppRunner(build_app(hub), access_log=None, handle_signals=False)
+    runner = web.AppRunner(
+        build_app(hub),
+        access_log=None,
+        handle_signals=False,
+        shutdown_timeout=config.broker.drain_timeout,
+    )
     await runner.setup()
     site = web.TCPSite(runner, config.http.host, config.http.port)
     try:
@@ -41,9 +46,10 @@ async def serve(config: HubConfig, *, strict: bool = False) -> None:
         await stopping.wait()
     finally:
         log.info("draining")
-        await site.stop()  # no new requests; in-flight ones finish
-        await hub.stop()  # consumers drain their in-flight events
+        # In-flight requests finish first (their publishes get confirmed), then consumers
+        # drain their in-flight events, then the broker closes.
         await runner.cleanup()
+        await hub.stop()
 
 
 async def doctor_checks(ctx: CliContext) -> list[tuple[str, bool, str]]:

@@ -6,7 +6,7 @@ import asyncio
 
 import pytest
 
-from hub import Consumer, PermanentFailure, RetryPolicy
+from hub import CloudEvent, Consumer, PermanentFailure, RetryPolicy
 from hub.testing import HubFactory, eventually
 from tests.support import AcmePlugin, ping
 
@@ -126,3 +126,29 @@ async def test_replay_bypasses_dedupe(hub_factory: HubFactory, broker_url: str) 
     await seen.wait_for(1)
     assert await harness.hub.replay([event], to="seen") == 1
     assert [e.id for e in await seen.wait_for(2)] == ["replayed", "replayed"]
+
+
+async def test_broadcast_replay_skips_consumers_that_opt_out(
+    hub_factory: HubFactory, broker_url: str
+) -> None:
+    harness = await hub_factory(plugins=PLUGINS, broker_url=broker_url)
+    archive: list[str] = []
+
+    async def keep(event: CloudEvent) -> None:
+        archive.append(event.id)
+
+    await harness.hub.add_consumer(Consumer("keeper", ("acme.#",), keep, replays=False))
+    seen = await harness.collect("seen", "acme.#")
+    event = ping(8, id="once")
+    await harness.publish(event)
+    await seen.wait_for(1)
+    await harness.hub.replay([event])  # to every subscriber
+    await seen.wait_for(2)
+    await eventually(
+        lambda: 'consumer="keeper",outcome="skipped_replay"} 1.0'
+        in harness.hub.metrics.render()[0].decode()
+    )
+    assert archive == ["once"]
+    await harness.hub.replay([event], to="keeper")  # named explicitly: delivered
+    await eventually(lambda: len(archive) == 2)
+    assert archive == ["once", "once"]

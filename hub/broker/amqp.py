@@ -162,6 +162,11 @@ class AmqpBroker:
         self._queues.clear()
         self._state = "closed"
 
+    @property
+    def is_connected(self) -> bool:
+        """Open, connected, and the topology restored after the last reconnect."""
+        return self._state == "open" and self._up.is_set()
+
     def _check_open(self, *, closing_ok: bool = False) -> None:
         if not (self._state == "open" or (closing_ok and self._state == "closing")):
             raise BrokerUnavailable(f"the {self.url.split('://')[0]} broker is {self._state}")
@@ -316,13 +321,12 @@ class AmqpBroker:
 
     # -- publishing -------------------------------------------------------------------
 
-    # ``timeout`` bounds the confirm wait inside the transport (see base.py on ASYNC109).
     async def publish(
         self,
         exchange: str,
         message: Message,
         *,
-        timeout: float = 10.0,  # noqa: ASYNC109
+        timeout: float = 10.0,
     ) -> None:
         self._check_open(closing_ok=True)
         # Publishing to a missing exchange would close the shared publisher channel (404)
@@ -336,7 +340,7 @@ class AmqpBroker:
         queue: str,
         message: Message,
         *,
-        timeout: float = 10.0,  # noqa: ASYNC109
+        timeout: float = 10.0,
     ) -> None:
         # The default exchange routes by queue name; ``mandatory`` makes a missing queue
         # come back as Unroutable.
@@ -347,7 +351,7 @@ class AmqpBroker:
         exchange: str,
         routing_key: str,
         message: aio_pika.Message,
-        timeout: float = 10.0,  # noqa: ASYNC109
+        timeout: float = 10.0,
     ) -> None:
         """Publish and wait for this message's confirm, within the in-flight window."""
         self._check_open(closing_ok=True)

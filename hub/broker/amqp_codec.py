@@ -23,6 +23,7 @@ from .base import (
     H_EXCEPTION,
     H_FIRST_FAILURE,
     H_LAST_FAILURE,
+    H_ORDER_KEY,
     H_ROUTING_KEY,
     DeadLetter,
     Delivery,
@@ -109,6 +110,11 @@ def message_of(incoming: AbstractIncomingMessage, *, keep_failure: bool = False)
         headers=clean_headers(incoming.headers, keep_failure=keep_failure),
         content_type=incoming.content_type or DEFAULT_CONTENT_TYPE,
     )
+
+
+def order_key_of(incoming: AbstractIncomingMessage) -> str:
+    """Messages without the header share one key, as on ``memory://``."""
+    return str(_header_value((incoming.headers or {}).get(H_ORDER_KEY, "")))
 
 
 def failed_attempts(incoming: AbstractIncomingMessage) -> int:

@@ -40,11 +40,10 @@ from typing import TYPE_CHECKING
 import structlog
 from aio_pika.abc import AbstractIncomingMessage, AbstractRobustChannel, AbstractRobustQueue
 
-from .amqp_codec import delivery_of, failure_headers, message_of, outgoing
+from .amqp_codec import delivery_of, failure_headers, message_of, order_key_of, outgoing
 from .amqp_topology import queue_arguments, retry_queue_name
 from .base import (
     DEAD_LETTER_EXCHANGE,
-    H_ORDER_KEY,
     BrokerError,
     Handler,
     PermanentFailure,
@@ -75,7 +74,7 @@ class AmqpSubscription:
         self._queue: AbstractRobustQueue | None = None
         self.consumer_tag: str | None = None
         self._tasks: set[asyncio.Task[None]] = set()  # strong references to running work
-        self._chains: dict[str, asyncio.Task[None]] = {}  # ordered: latest task per key
+        self._chains: dict[str, asyncio.Task[None]] = {}  # latest task per order key / id
         # Prefetch bounds deliveries per channel; after a reconnect, handlers of the old
         # channel may still run next to new deliveries, so the bound is enforced here too.
         self._slots = asyncio.Semaphore(spec.concurrency)
@@ -111,27 +110,31 @@ class AmqpSubscription:
     async def _on_message(self, incoming: AbstractIncomingMessage) -> None:
         # aio-pika starts one task per delivery, in delivery order; this body never awaits,
         # so each runs to its end in that order and two messages of a key cannot swap.
-        previous: asyncio.Task[None] | None = None
-        key = ""
+        keys = [f"id:{incoming.message_id or ''}"]
         if self.ordered:
-            key = str((incoming.headers or {}).get(H_ORDER_KEY, ""))
-            previous = self._chains.get(key)
+            keys.append(f"order:{order_key_of(incoming)}")
+        previous = {self._chains[k] for k in keys if k in self._chains}
         task = asyncio.get_running_loop().create_task(self._run(incoming, previous))
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
-        if self.ordered:
+        for key in keys:
             self._chains[key] = task
-            task.add_done_callback(lambda done: self._forget_chain(key, done))
+        task.add_done_callback(lambda done: self._forget_chains(keys, done))
 
-    def _forget_chain(self, key: str, task: asyncio.Task[None]) -> None:
-        if self._chains.get(key) is task:
-            del self._chains[key]
+    def _forget_chains(self, keys: list[str], task: asyncio.Task[None]) -> None:
+        for key in keys:
+            if self._chains.get(key) is task:
+                del self._chains[key]
 
     async def _run(
-        self, incoming: AbstractIncomingMessage, previous: asyncio.Task[None] | None
+        self, incoming: AbstractIncomingMessage, previous: set[asyncio.Task[None]]
     ) -> None:
-        if previous is not None:
-            await asyncio.wait({previous})  # its outcome is its own business
+        # Chained behind the previous delivery of the same order key (ordered queues) and
+        # of the same message id: a redelivery that arrives while a handler of the old
+        # channel still runs waits for it, so the runner's dedup sees a finished claim
+        # instead of racing a half-done one.
+        if previous:
+            await asyncio.wait(previous)  # their outcomes are their own business
         if incoming.channel.is_closed:
             # Delivered on a channel that died meanwhile: it cannot be acked any more and
             # the broker hands it out again, so running the handler would only duplicate.

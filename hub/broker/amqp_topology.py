@@ -20,10 +20,15 @@ queue ``Q`` (RabbitMQ 3.10+):
     delivery limit: listing dead letters returns them to the queue, which counts as a
     delivery on 3.10, and a DLQ must never drop what it holds.
 
-Dead-lettering from ``Q`` and ``Q.retry.*`` uses ``x-dead-letter-strategy=at-least-once``
-(3.10): the broker keeps a message until the target queue confirmed it. That strategy
-needs ``x-overflow=reject-publish``; a ``max_length`` queue wants ``drop-head`` instead,
-so such a queue (a bounded buffer whose oldest entries may go) gets no broker-side DLX.
+Broker-side dead-lettering (TTL expiry of ``Q.retry.*``, the delivery limit of ``Q``) uses
+the default at-most-once strategy on purpose. 3.10's ``x-dead-letter-strategy=at-least-once``
+runs one worker per queue under ``rabbit_fifo_dlx_sup``, whose restart intensity is one per
+five seconds: deleting two such queues in quick succession (tests, ``omnihub`` tooling) made
+the workers exit abnormally, the supervisor gave up for good, and from then on every
+at-least-once queue declare on that broker failed with ``INTERNAL_ERROR`` — observed here.
+At-most-once loses a message only if the node dies between removing it from the retry
+queue and storing it in ``Q``; everything our code moves (retries, dead letters, replays)
+is a publish with a confirm.
 """
 
 from __future__ import annotations
@@ -67,17 +72,13 @@ def all_queue_names(spec: QueueSpec) -> list[str]:
 def queue_arguments(spec: QueueSpec) -> dict[str, Any]:
     args: dict[str, Any] = {**QUORUM, "x-delivery-limit": DELIVERY_LIMIT}
     if spec.max_length is not None:
+        # A bounded buffer: the oldest go, and they go nowhere (a DLX would receive every
+        # overflow as a "dead letter" and grow without bound instead).
         args["x-max-length"] = spec.max_length
         args["x-overflow"] = "drop-head"
     else:
-        args.update(
-            {
-                "x-dead-letter-exchange": DEAD_LETTER_EXCHANGE,
-                "x-dead-letter-routing-key": spec.name,
-                "x-dead-letter-strategy": "at-least-once",
-                "x-overflow": "reject-publish",
-            }
-        )
+        args["x-dead-letter-exchange"] = DEAD_LETTER_EXCHANGE
+        args["x-dead-letter-routing-key"] = spec.name
     if spec.ordered:
         args["x-single-active-consumer"] = True
     return args
@@ -89,8 +90,6 @@ def retry_arguments(spec: QueueSpec, seconds: float) -> dict[str, Any]:
         "x-message-ttl": delay_ms(seconds),
         "x-dead-letter-exchange": "",  # the default exchange: routing key = queue name
         "x-dead-letter-routing-key": spec.name,
-        "x-dead-letter-strategy": "at-least-once",
-        "x-overflow": "reject-publish",
     }
 
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
+import re
 import shutil
 import subprocess
 
@@ -79,3 +81,59 @@ def leftovers(tags: set[str]) -> tuple[set[str], set[str]]:
     exchanges = {n for n in _rabbitmqctl_names("list_exchanges") if any(t in n for t in tags)}
     queues = {n for n in _rabbitmqctl_names("list_queues") if any(t in n for t in tags)}
     return exchanges, queues
+
+
+_CONNECTION_NAME = re.compile(r'\{"connection_name","([^"]*)"\}')
+
+
+def _ctl(*args: str, env: dict[str, str] | None = None, ctl: str | None = None) -> str:
+    command = ctl or shutil.which("rabbitmqctl")
+    if command is None:
+        raise RuntimeError("rabbitmqctl is not installed")
+    return subprocess.run(
+        [command, *args], capture_output=True, text=True, timeout=60, check=True, env=env
+    ).stdout
+
+
+def close_named_connections_sync(
+    fragment: str,
+    *,
+    node_args: tuple[str, ...] = (),
+    env: dict[str, str] | None = None,
+    ctl: str | None = None,
+) -> int:
+    """Close (server side) every connection whose client-provided name contains ``fragment``.
+
+    Only this test's connections: the broker is shared with the rest of the suite, so
+    ``close_all_connections`` would break other tests' connections too.
+    """
+    listing = _ctl(
+        *node_args,
+        "list_connections",
+        "-q",
+        "--no-table-headers",
+        "pid",
+        "client_properties",
+        env=env,
+        ctl=ctl,
+    )
+    closed = 0
+    for line in listing.splitlines():
+        pid, _, properties = line.partition("\t")
+        match = _CONNECTION_NAME.search(properties)
+        if match and fragment in match.group(1):
+            with contextlib.suppress(subprocess.CalledProcessError):
+                _ctl(*node_args, "close_connection", pid, "fault test", env=env, ctl=ctl)
+                closed += 1
+    return closed
+
+
+async def close_named_connections(fragment: str) -> int:
+    # rabbitmqctl takes about a second: run it off the loop, heartbeats must keep flowing.
+    return await asyncio.to_thread(close_named_connections_sync, fragment)
+
+
+async def consumer_count(broker: AmqpBroker, queue: str) -> int:
+    async with broker.raw_channel() as channel:
+        ok = await broker.guard(channel.queue_declare(queue, passive=True), queue)
+        return ok.consumer_count or 0

@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import tempfile
 from collections.abc import Callable
+from pathlib import Path
 
 import click
 
@@ -31,26 +32,24 @@ from .writer import ArchiveClosed, ArchiveWriter
 __version__ = "0.1.0"
 
 CONSUMER = "archive"
-
-# The plugin module is shared by every Hub in the process (tests start several), so each
-# hub's archive hangs off its own plugin context. The context is kept alongside so its id
-# cannot be reused while the entry exists.
-_archives: dict[int, tuple[PluginContext, ArchiveWriter]] = {}
+WRITER = "writer"  # key of the running hub's writer in context.state
 
 
-def archive_of(context: PluginContext) -> ArchiveWriter:
-    entry = _archives.get(id(context))
-    if entry is None:
-        config: ArchiveConfig = context.config
-        files = ArchiveFiles(
-            config.resolve_directory(context.data_dir),
-            max_bytes=config.max_bytes,
-            rotate_every=config.rotate_every,
-            compress=config.compress,
-            fsync=config.fsync,
-        )
-        entry = _archives[id(context)] = (context, ArchiveWriter(files))
-    return entry[1]
+def new_writer(context: PluginContext) -> ArchiveWriter:
+    config: ArchiveConfig = context.config
+    files = ArchiveFiles(
+        config.resolve_directory(context.data_dir),
+        max_bytes=config.max_bytes,
+        rotate_every=config.rotate_every,
+        compress=config.compress,
+        fsync=config.fsync,
+    )
+    return ArchiveWriter(files)
+
+
+def running_writer(context: PluginContext) -> ArchiveWriter | None:
+    writer: ArchiveWriter | None = context.state.get(WRITER)
+    return writer
 
 
 @hookimpl
@@ -60,14 +59,12 @@ def hub_config_model() -> type[ArchiveConfig]:
 
 @hookimpl
 def hub_register_consumers(register: Callable[[Consumer], None], context: PluginContext) -> None:
-    archive_of(context)
-
     async def archive(event: CloudEvent) -> None:
         # Looked up per event: a stopped and restarted hub gets a fresh writer.
-        entry = _archives.get(id(context))
-        if entry is None:
+        writer = running_writer(context)
+        if writer is None:
             raise ArchiveClosed("the archive is not open")
-        await entry[1].append(event.to_json())
+        await writer.append(event.to_json())
 
     register(
         Consumer(
@@ -81,6 +78,7 @@ def hub_register_consumers(register: Callable[[Consumer], None], context: Plugin
             # more in flight means bigger batches per write.
             concurrency=64,
             ordered=False,
+            replays=False,  # a replay to every subscriber must not archive events twice
             retry=RetryPolicy((0.5, 5.0, 30.0, 120.0, 600.0)),
         )
     )
@@ -88,22 +86,24 @@ def hub_register_consumers(register: Callable[[Consumer], None], context: Plugin
 
 @hookimpl
 async def hub_startup(context: PluginContext) -> None:
-    await archive_of(context).start()
+    writer = new_writer(context)
+    await writer.start()
+    context.state[WRITER] = writer
 
 
 @hookimpl
 async def hub_shutdown(context: PluginContext) -> None:
-    entry = _archives.pop(id(context), None)
-    if entry is not None:
-        await entry[1].close()
+    writer: ArchiveWriter | None = context.state.pop(WRITER, None)
+    if writer is not None:
+        await writer.close()
 
 
 @hookimpl
 async def hub_health(context: PluginContext) -> Health:
-    writer = archive_of(context)
+    writer = running_writer(context) or new_writer(context)  # doctor asks before a start
     directory = writer.files.directory
     try:
-        await asyncio.to_thread(_probe, writer.files)
+        await asyncio.to_thread(_probe, directory)
     except OSError as exc:
         return Health(False, f"{directory} is not writable: {exc.strerror or exc}")
     if writer.last_error:
@@ -113,16 +113,18 @@ async def hub_health(context: PluginContext) -> Health:
     return Health(True, str(directory))
 
 
-def _probe(files: ArchiveFiles) -> None:
+def _probe(directory: Path) -> None:
+    while not directory.exists():  # not created yet: can it be?
+        directory = directory.parent
     # ``.tmp`` so that a crash between create and delete leaves nothing the archive reads.
-    with tempfile.NamedTemporaryFile(dir=files.directory, suffix=".tmp"):
+    with tempfile.NamedTemporaryFile(dir=directory, suffix=".tmp"):
         pass
 
 
 @hookimpl
 async def hub_erase_customer(request: ErasureRequest, context: PluginContext) -> ErasureReceipt:
-    files = archive_of(context).files
-    removed = await asyncio.to_thread(files.erase, CustomerLines.of(request))
+    writer = running_writer(context) or new_writer(context)  # files need no open writer
+    removed = await asyncio.to_thread(writer.files.erase, CustomerLines.of(request))
     return ErasureReceipt("done", f"{removed} archived event(s) removed", items=removed)
 
 

@@ -12,7 +12,7 @@ from typing import Any
 import click
 from pydantic import ValidationError
 
-from hub import CloudEvent
+from hub import CloudEvent, ConfigError
 from hub.cli_api import ApiClient, ApiError, CliContext
 
 from .config import ArchiveConfig
@@ -109,11 +109,10 @@ def _cli_context() -> CliContext:
 def archive_directory(ctx: CliContext) -> Path:
     """The directory the running hub archives into, as hub.toml says."""
     try:
-        config = ctx.load_config()
-        table = ArchiveConfig.model_validate(config.plugin_table("archive"))
-    except (ValueError, ValidationError) as exc:  # ConfigError is a ValueError
-        raise click.ClickException(f"plugins.archive: {exc}") from None
-    return table.resolve_directory(config.hub.data_dir / "archive")
+        table = ctx.plugin_config("archive", ArchiveConfig)
+    except ConfigError as exc:
+        raise click.ClickException(str(exc)) from None
+    return table.resolve_directory(ctx.plugin_data_dir("archive"))
 
 
 def _check_consumer(client: ApiClient, name: str) -> None:
@@ -175,7 +174,7 @@ def replay(
     try:
         client = None if dry_run else ctx.api("admin")
         max_bytes = ctx.load_config().http.max_body_bytes - 1024  # room for the envelope
-    except ValueError as exc:  # hub.toml is wrong (ConfigError)
+    except ConfigError as exc:
         raise click.ClickException(str(exc)) from None
     if client is not None and target is not None:
         _check_consumer(client, target)

@@ -1,0 +1,1 @@
+"""Omnihub benchmarks (not tests): ``python bench/run.py``; see bench/README.md."""

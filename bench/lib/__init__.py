@@ -1,0 +1,1 @@
+"""What every scenario shares: settings, stamps, load shapes, processes, RabbitMQ, results."""

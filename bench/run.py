@@ -1,0 +1,217 @@
+"""Omnihub benchmark: every scenario measured in one run on this machine, then the ratios.
+
+    .venv/bin/python bench/run.py                    # everything (make bench)
+    .venv/bin/python bench/run.py --only a,b,c       # baselines only
+    .venv/bin/python bench/run.py --only d1 --events 20000 --rate 300
+
+Scenarios: (a) raw aio-pika publish→consume · (b) raw aio-pika relay in two processes ·
+(c) FastStream relay · (d1) one ``omnihub run`` · (d2) two · profile (py-spy on d1).
+A benchmark, not a test: nothing here asserts a time. See bench/README.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import datetime
+import json
+import os
+import platform
+import shutil
+import sys
+import tempfile
+import traceback
+import uuid
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # `bench` as a package
+
+from bench.lib import report
+from bench.lib.procs import CpuMeter, find_rabbitmq
+from bench.lib.settings import REPO, Settings
+from bench.lib.stats import Result
+from bench.scenarios import omnihub, raw_aiopika, relay
+
+PARTS = ("a", "b", "c", "d1", "d2", "profile")
+HUB_PARTS = {"d1", "d2", "profile"}
+ALIASES = {"d": tuple(sorted(HUB_PARTS))}
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    p = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    p.add_argument(
+        "--amqp-url", default=os.environ.get("AMQP_URL", "amqp://guest:guest@127.0.0.1:5672/")
+    )
+    p.add_argument("--events", type=int, default=10_000, help="events per max-throughput run")
+    p.add_argument("--rate", type=float, default=300.0, help="offered events/s of latency runs")
+    p.add_argument("--rate-seconds", type=float, default=10.0, help="length of a latency run")
+    p.add_argument("--batch", type=int, default=50, help="events per request in api-batch")
+    p.add_argument(
+        "--concurrency", type=int, default=32, help="single-event requests in flight per hub"
+    )
+    p.add_argument(
+        "--batch-concurrency", type=int, default=4, help="batch requests in flight per hub"
+    )
+    p.add_argument("--window", type=int, default=256, help="baselines: unconfirmed publishes")
+    p.add_argument("--prefetch", type=int, default=128, help="baselines: unacked deliveries")
+    p.add_argument("--timeout", type=float, default=300.0, help="bound of each run, seconds")
+    p.add_argument("--only", default=",".join(PARTS), help=f"comma list of {', '.join(PARTS)}, d")
+    p.add_argument(
+        "--hub-broker",
+        choices=("auto", "amqp", "memory"),
+        default="auto",
+        help="auto: amqp:// when the hub's transport connects, else memory://",
+    )
+    p.add_argument(
+        "--results",
+        type=Path,
+        default=REPO / "bench" / "results",
+        help="where the JSON and the profile go (a dated folder inside)",
+    )
+    p.add_argument("--keep-workdir", action="store_true", help="keep hub configs, logs, receipts")
+    return p.parse_args(argv)  # fmt: skip
+
+
+def selected(only: str) -> list[str]:
+    wanted: set[str] = set()
+    for item in filter(None, (w.strip() for w in only.split(","))):
+        if item not in PARTS and item not in ALIASES:
+            raise SystemExit(f"--only: unknown scenario {item!r}; choose from {PARTS} or d")
+        wanted.update(ALIASES.get(item, (item,)))
+    return [p for p in PARTS if p in wanted]
+
+
+async def choose_hub_broker(args: argparse.Namespace) -> str:
+    if args.hub_broker != "auto":
+        return str(args.hub_broker)
+    problem = await omnihub.amqp_usable(args.amqp_url)
+    if problem is None:
+        return "amqp"
+    print(f"! the hub's amqp:// transport is not usable ({problem}); (d) runs on memory://")
+    return "memory"
+
+
+async def rabbitmq_version(url: str) -> str:
+    import aiormq
+
+    try:
+        connection = await asyncio.wait_for(aiormq.connect(url), 10)
+    except Exception as exc:
+        return f"unreachable ({type(exc).__name__})"
+    try:
+        version = connection.server_properties.get("version", b"?")
+        return version.decode() if isinstance(version, bytes) else str(version)
+    finally:
+        await connection.close()
+
+
+def machine() -> str:
+    model = "?"
+    for line in Path("/proc/cpuinfo").read_text().splitlines():
+        if line.startswith("model name"):
+            model = line.split(":", 1)[1].strip()
+            break
+    return f"{os.cpu_count()} cores ({model}), Python {platform.python_version()}"
+
+
+async def measure(settings: Settings, parts: list[str]) -> tuple[list[Result], str]:
+    cpu = CpuMeter()
+    cpu.watch("driver", os.getpid())
+    cpu.watch("rabbitmq", find_rabbitmq())
+    results: list[Result] = []
+    profile = ""
+    steps = [
+        ("a", lambda: raw_aiopika.run(settings, cpu)),
+        ("b", lambda: relay.run(settings, cpu, "b")),
+        ("c", lambda: relay.run(settings, cpu, "c")),
+    ]
+    for part, step in steps:
+        if part not in parts:
+            continue
+        print(f"-- scenario ({part})", flush=True)
+        try:
+            rows = await step()
+        except Exception:
+            print(f"! scenario ({part}) failed:\n{traceback.format_exc()}")
+            continue
+        for row in rows:
+            print(report.progress(row))
+        results += rows
+    hub_parts = set(parts) & HUB_PARTS
+    if hub_parts:
+        print(
+            f"-- scenario (d) on {settings.hub_broker}://: {', '.join(sorted(hub_parts))}",
+            flush=True,
+        )
+        try:
+            rows, profile = await omnihub.run(settings, cpu, hub_parts)
+            results += rows
+        except Exception:
+            print(f"! scenario (d) failed:\n{traceback.format_exc()}")
+    return results, profile
+
+
+async def main_async(args: argparse.Namespace) -> int:
+    parts = selected(args.only)
+    stamp = datetime.datetime.now().strftime("%Y-%m-%dT%H%M%S")
+    results_dir = args.results / stamp
+    results_dir.mkdir(parents=True, exist_ok=True)
+    workdir = Path(tempfile.mkdtemp(prefix="omnihub-bench-"))
+    try:
+        settings = Settings(
+            amqp_url=args.amqp_url,
+            events=args.events,
+            rate=args.rate,
+            rate_seconds=args.rate_seconds,
+            batch=args.batch,
+            concurrency=args.concurrency,
+            batch_concurrency=args.batch_concurrency,
+            window=args.window,
+            prefetch=args.prefetch,
+            timeout=args.timeout,
+            tag=uuid.uuid4().hex[:8],
+            workdir=workdir,
+            results_dir=results_dir,
+            hub_broker=await choose_hub_broker(args) if set(parts) & HUB_PARTS else "amqp",
+            profile="profile" in parts,
+        )  # fmt: skip
+        header = (
+            f"Omnihub benchmark {stamp} · {machine()} · RabbitMQ "
+            f"{await rabbitmq_version(args.amqp_url)} · tag {settings.tag}\n"
+            f"events/run {settings.events} · fixed rate {settings.rate:g}/s for "
+            f"{settings.rate_seconds:g}s · batch {settings.batch} · window {settings.window} · "
+            f"prefetch {settings.prefetch}"
+        )
+        print(header, flush=True)
+        results, profile = await measure(settings, parts)
+    finally:
+        if args.keep_workdir:
+            print(f"work dir kept: {workdir}")
+        else:
+            shutil.rmtree(workdir, ignore_errors=True)
+    by_key = {r.key: r for r in results}
+    print()
+    print(header)
+    print(report.table(results))
+    print("\nratios (events/s, same run):")
+    print(report.ratios(by_key))
+    print("\ntargets:")
+    print(report.targets(by_key))
+    if profile:
+        print(f"\nprofile of one hub under sustained load (py-spy), in {results_dir}:")
+        print(profile)
+    (results_dir / "results.json").write_text(
+        json.dumps({"header": header, "results": [r.as_json() for r in results]}, indent=2) + "\n"
+    )
+    print(f"\nresults: {results_dir / 'results.json'}")
+    return 0 if results else 1
+
+
+def main() -> int:
+    return asyncio.run(main_async(parse_args()))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

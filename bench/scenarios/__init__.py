@@ -1,0 +1,1 @@
+"""One module per measured scenario; each returns :class:`bench.lib.stats.Result` rows."""
