@@ -1,53 +1,5 @@
-"""Suite-wide test set-up: service markers (skipped locally, mandatory in CI) and a scan of
-every log line the suite writes for the personal data its fixtures use."""
+"""Suite-wide set-up lives in the root conftest.py (it covers plugins/*/tests too)."""
 
-from __future__ import annotations
+from hub.testing import AMQP_URL, IN_CI, POSTGRES_URL
 
-import logging
-from pathlib import Path
-
-import pytest
-
-from hub.logging import build_formatter, configure_logging
-from hub.testing import AMQP_URL, IN_CI, POSTGRES_URL  # noqa: F401  (re-exported)
-from tests import pii
-
-# --- No personal data in logs (issue 5): record every log line, scan them at the end. ---
-
-
-class _LineRecorder(logging.Handler):
-    """Keeps every line exactly as production would write it (JSON, after redaction)."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.lines: list[str] = []
-
-    def emit(self, record: logging.LogRecord) -> None:
-        try:
-            self.lines.append(self.format(record))
-        except Exception:
-            self.handleError(record)
-
-
-_recorder = _LineRecorder()
-
-
-def pytest_configure(config: pytest.Config) -> None:
-    configure_logging(json=True, level="debug")  # debug: the scan sees the most
-    _recorder.setFormatter(build_formatter(json=True))
-    root = logging.getLogger()
-    if _recorder not in root.handlers:
-        root.addHandler(_recorder)
-
-
-def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
-    needles = pii.harvest(Path(__file__).resolve().parent.parent)
-    hits = pii.scan(_recorder.lines, needles)
-    if not hits:
-        return
-    reporter = session.config.pluginmanager.get_plugin("terminalreporter")
-    write = reporter.write_line if reporter is not None else print
-    write(f"\nPERSONAL DATA IN LOGS: {len(hits)} hit(s) in {len(_recorder.lines)} log lines")
-    for entry in pii.report(_recorder.lines, hits, needles):
-        write(entry)
-    session.exitstatus = pytest.ExitCode.TESTS_FAILED
+__all__ = ["AMQP_URL", "IN_CI", "POSTGRES_URL"]
