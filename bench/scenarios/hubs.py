@@ -198,12 +198,15 @@ def bench_plugin() -> Iterator[None]:
         yield
         return
     pip = [sys.executable, "-m", "pip", "--disable-pip-version-check", "-q"]
-    subprocess.run(
-        [*pip, "install", "--no-deps", "--no-build-isolation", "-e", str(PLUGIN_DIR)],
-        check=True,
-        timeout=300,
-    )
+    _quietly([*pip, "install", "--no-deps", "--no-build-isolation", "-e", str(PLUGIN_DIR)])
     try:
         yield
     finally:
-        subprocess.run([*pip, "uninstall", "-y", PLUGIN_DIST], check=False, timeout=300)
+        _quietly([*pip, "uninstall", "-y", PLUGIN_DIST])
+
+
+def _quietly(argv: list[str]) -> None:
+    """Run pip; its output (setuptools' editable-install warning) only if it failed."""
+    done = subprocess.run(argv, capture_output=True, text=True, timeout=300, check=False)
+    if done.returncode != 0:
+        raise RuntimeError(f"{' '.join(argv[3:])} failed:\n{done.stdout}{done.stderr}")

@@ -19,7 +19,7 @@ import asyncio
 import contextlib
 import os
 import socket
-from collections.abc import AsyncIterator, Awaitable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import replace
 from typing import Any, TypeVar
 
@@ -91,6 +91,7 @@ class AmqpBroker:
         self._admin: AbstractRobustChannel | None = None  # declarations live here
         self._publisher: AbstractRobustChannel | None = None  # confirms + returns
         self._window = asyncio.Semaphore(publish_window)
+        self.publishes_in_flight = 0  # sent, confirm not yet back (a gauge for metrics)
         self._up = asyncio.Event()  # connected and topology restored
         # Strong references: aio-pika re-declares what these objects describe on reconnect.
         self._exchanges: dict[str, AbstractRobustExchange] = {}
@@ -224,6 +225,33 @@ class AmqpBroker:
                 raise
             raise BrokerUnavailable(f"{what}: {exc!r}") from exc
 
+    async def _on_admin(
+        self, operation: Callable[[AbstractRobustChannel], Awaitable[T]], what: str
+    ) -> T:
+        """Run a declaration on the admin channel, which RabbitMQ closes on any refusal.
+
+        aio-pika reopens that channel (and re-declares all it holds) in the background; an
+        operation must neither hit it half-way nor leave the next one to, so both wait.
+        """
+        await self._admin_usable()
+        assert self._admin is not None
+        try:
+            return await self.guard(operation(self._admin), what)
+        except BrokerError:
+            await self._admin_usable()
+            raise
+
+    async def _admin_usable(self) -> None:
+        admin = self._admin
+        if admin is None:
+            raise BrokerUnavailable("not connected")
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + OPERATION_TIMEOUT
+        while admin.is_closed and loop.time() < deadline and self.is_connected:
+            await asyncio.sleep(0.01)
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(admin.ready(), max(deadline - loop.time(), 0.0))
+
     async def queue_exists(self, name: str) -> int | None:
         """Ready messages in ``name``, or None if there is no such queue."""
         async with self.raw_channel() as channel:
@@ -257,8 +285,8 @@ class AmqpBroker:
         if name == "":
             raise BrokerError("the default exchange cannot be declared")
         assert self._admin is not None
-        exchange = await self.guard(
-            self._admin.declare_exchange(
+        exchange = await self._on_admin(
+            lambda admin: admin.declare_exchange(
                 name, kind, durable=True, arguments=exchange_arguments(alternate)
             ),
             f"exchange {name!r}",
@@ -281,14 +309,19 @@ class AmqpBroker:
         wanted = set(spec.bindings)
         for old in previous.bindings if previous else ():
             if old not in wanted:
-                await self.guard(queue.unbind(old.exchange, old.pattern), f"unbind {spec.name}")
+                await self._on_admin(
+                    lambda _: queue.unbind(old.exchange, old.pattern), f"unbind {spec.name}"
+                )
         for binding in dict.fromkeys(spec.bindings):
-            await self.guard(
-                queue.bind(binding.exchange, binding.pattern), f"bind {spec.name} to {binding}"
+            await self._on_admin(
+                lambda _: queue.bind(binding.exchange, binding.pattern),
+                f"bind {spec.name} to {binding}",
             )
         await self.declare_retry_path(spec)
         dlq = await self._declare(spec.dead_letter_queue, dead_letter_arguments())
-        await self.guard(dlq.bind(DEAD_LETTER_EXCHANGE, spec.name), f"bind {dlq.name}")
+        await self._on_admin(
+            lambda _: dlq.bind(DEAD_LETTER_EXCHANGE, spec.name), f"bind {dlq.name}"
+        )
         self._specs[spec.name] = spec
 
     async def declare_retry_path(self, spec: QueueSpec) -> None:
@@ -299,8 +332,8 @@ class AmqpBroker:
 
     async def _declare(self, name: str, arguments: dict[str, Any]) -> AbstractRobustQueue:
         assert self._admin is not None
-        queue = await self.guard(
-            self._admin.declare_queue(name, durable=True, arguments=arguments),
+        queue = await self._on_admin(
+            lambda admin: admin.declare_queue(name, durable=True, arguments=arguments),
             f"queue {name!r}",
         )
         self._queues[name] = queue
@@ -317,7 +350,9 @@ class AmqpBroker:
         names = all_queue_names(spec) if spec else [name, f"{name}.dlq"]
         for queue in names:
             self._queues.pop(queue, None)
-            await self.guard(self._admin.queue_delete(queue), f"delete queue {queue!r}")
+            await self._on_admin(
+                lambda admin, queue=queue: admin.queue_delete(queue), f"delete queue {queue!r}"
+            )
 
     # -- publishing -------------------------------------------------------------------
 
@@ -361,13 +396,17 @@ class AmqpBroker:
                 async with self._window:
                     self._check_open(closing_ok=True)  # it may have gone down while queued
                     channel = await self._publisher.get_underlay_channel()
-                    await channel.basic_publish(
-                        message.body,
-                        exchange=exchange,
-                        routing_key=routing_key,
-                        properties=message.properties,
-                        mandatory=True,
-                    )
+                    self.publishes_in_flight += 1
+                    try:
+                        await channel.basic_publish(
+                            message.body,
+                            exchange=exchange,
+                            routing_key=routing_key,
+                            properties=message.properties,
+                            mandatory=True,
+                        )
+                    finally:
+                        self.publishes_in_flight -= 1
         except aiormq.exceptions.PublishError as exc:
             raise Unroutable(f"no queue takes {routing_key!r} from {exchange!r}") from exc
         except aiormq.exceptions.DeliveryError as exc:

@@ -262,10 +262,15 @@ class AmqpSubscription:
         self._broker.forget_subscription(self)
         loop = asyncio.get_running_loop()
         deadline = loop.time() + max(drain_timeout, 0.0)
+        connected = self._broker.is_connected
         if self._queue is not None and self.consumer_tag is not None:
-            # RobustQueue.cancel forgets the consumer first, so no reconnect revives it.
+            # RobustQueue.cancel forgets the consumer first, so no reconnect revives it; on
+            # a dead connection the RPC would only wait for a reconnect, so it is skipped
+            # (the broker dropped the consumer with the connection anyway).
             with contextlib.suppress(Exception):
-                await asyncio.wait_for(self._queue.cancel(self.consumer_tag), CANCEL_TIMEOUT)
+                await asyncio.wait_for(
+                    self._queue.cancel(self.consumer_tag), CANCEL_TIMEOUT if connected else 0
+                )
         # Deliveries that raced the cancel still create tasks; drain until none is left.
         while self._tasks:
             remaining = deadline - loop.time()
@@ -280,4 +285,6 @@ class AmqpSubscription:
             log.warning("amqp_drain_timeout", queue=self.spec.name, cancelled=len(late))
         if self._channel is not None and not self._channel.is_closed:
             with contextlib.suppress(Exception):
-                await asyncio.wait_for(self._channel.close(), CANCEL_TIMEOUT)
+                await asyncio.wait_for(
+                    self._channel.close(), CANCEL_TIMEOUT if self._broker.is_connected else 0
+                )

@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Literal
 
 import aiosqlite
 
 from .base import Claim, StoreUnavailable
+from .batching import Batcher
 
 MIGRATIONS: list[str] = [
     """
@@ -20,6 +24,8 @@ MIGRATIONS: list[str] = [
     ) WITHOUT ROWID;
     CREATE INDEX claims_age ON claims (done, claimed_at);
     """,
+    # A per-claim lease end, so claims with different leases can be taken in one statement.
+    "ALTER TABLE claims ADD COLUMN expires_at REAL NOT NULL DEFAULT 0;",
 ]
 
 
@@ -33,11 +39,25 @@ def sqlite_path(url: str) -> str:
     return rest[1:]
 
 
+@dataclass(frozen=True)
+class ClaimOp:
+    kind: Literal["claim", "complete", "release"]
+    scope: str
+    key: str
+    lease: float = 0.0
+
+
+def _values(count: int, width: int) -> str:
+    row = "(" + ", ".join("?" * width) + ")"
+    return ", ".join([row] * count)
+
+
 class SqliteStore:
     def __init__(self, url: str):
         self.url = url
         self.path = sqlite_path(url)
         self._db: aiosqlite.Connection | None = None
+        self._claims: Batcher[ClaimOp, Claim | None] = Batcher(self._apply_claim_ops)
 
     @property
     def db(self) -> aiosqlite.Connection:
@@ -76,33 +96,78 @@ class SqliteStore:
             raise StoreUnavailable(str(exc)) from exc
 
     async def claim(self, scope: str, key: str, *, lease_seconds: float = 60.0) -> Claim:
-        now = time.time()
-        # One statement, so two claimants can never both win: the insert either creates the
-        # row or takes over a stale unfinished claim; otherwise it changes nothing.
-        cursor = await self.db.execute(
-            "INSERT INTO claims (scope, key, done, claimed_at) VALUES (?, ?, 0, ?) "
-            "ON CONFLICT (scope, key) DO UPDATE SET claimed_at = excluded.claimed_at "
-            "WHERE claims.done = 0 AND claims.claimed_at < ?",
-            (scope, key, now, now - lease_seconds),
-        )
-        if cursor.rowcount == 1:
-            return Claim.NEW
-        async with self.db.execute(
-            "SELECT done FROM claims WHERE scope = ? AND key = ?", (scope, key)
-        ) as rows:
-            row = await rows.fetchone()
-        return Claim.DONE if row and row[0] else Claim.BUSY
+        result = await self._claims.submit(ClaimOp("claim", scope, key, lease_seconds))
+        assert result is not None
+        return result
 
     async def complete(self, scope: str, key: str) -> None:
-        await self.db.execute(
-            "UPDATE claims SET done = 1, claimed_at = ? WHERE scope = ? AND key = ?",
-            (time.time(), scope, key),
-        )
+        await self._claims.submit(ClaimOp("complete", scope, key))
 
     async def release(self, scope: str, key: str) -> None:
-        await self.db.execute(
-            "DELETE FROM claims WHERE scope = ? AND key = ? AND done = 0", (scope, key)
-        )
+        await self._claims.submit(ClaimOp("release", scope, key))
+
+    async def _apply_claim_ops(self, ops: Sequence[ClaimOp]) -> list[Claim | None]:
+        """Apply a batch: finishes first, then claims (a valid order for concurrent callers;
+        one caller never has two operations in one batch, as it awaits each)."""
+        now = time.time()
+        finished = [(op.scope, op.key) for op in ops if op.kind == "complete"]
+        if finished:
+            await self.db.execute(
+                "UPDATE claims SET done = 1, claimed_at = ? WHERE (scope, key) IN "
+                f"(VALUES {_values(len(finished), 2)})",
+                [now, *(part for pair in finished for part in pair)],
+            )
+        released = [(op.scope, op.key) for op in ops if op.kind == "release"]
+        if released:
+            await self.db.execute(
+                "DELETE FROM claims WHERE done = 0 AND (scope, key) IN "
+                f"(VALUES {_values(len(released), 2)})",
+                [part for pair in released for part in pair],
+            )
+        claims = [op for op in ops if op.kind == "claim"]
+        outcome = await self._claim_all(claims, now) if claims else {}
+        results: list[Claim | None] = []
+        handed: set[tuple[str, str]] = set()
+        for op in ops:
+            if op.kind != "claim":
+                results.append(None)
+                continue
+            key = (op.scope, op.key)
+            result = outcome[key]
+            if key in handed and result is Claim.NEW:  # the same event twice in one batch
+                result = Claim.BUSY
+            handed.add(key)
+            results.append(result)
+        return results
+
+    async def _claim_all(self, claims: list[ClaimOp], now: float) -> dict[tuple[str, str], Claim]:
+        # One statement takes every new or stale claim: the insert creates the row or takes
+        # over an unfinished claim whose lease ran out; RETURNING names the winners.
+        unique = {(op.scope, op.key): op for op in claims}
+        params = [v for op in unique.values() for v in (op.scope, op.key, now, now + op.lease)]
+        async with self.db.execute(
+            "INSERT INTO claims (scope, key, claimed_at, expires_at) "
+            f"VALUES {_values(len(unique), 4)} "
+            "ON CONFLICT (scope, key) DO UPDATE SET "
+            "claimed_at = excluded.claimed_at, expires_at = excluded.expires_at "
+            "WHERE claims.done = 0 AND claims.expires_at < excluded.claimed_at "
+            "RETURNING scope, key",
+            params,
+        ) as cursor:
+            won = {(row[0], row[1]) for row in await cursor.fetchall()}
+        outcome = dict.fromkeys(won, Claim.NEW)
+        lost = [key for key in unique if key not in won]
+        if lost:
+            async with self.db.execute(
+                f"SELECT scope, key, done FROM claims WHERE (scope, key) IN "
+                f"(VALUES {_values(len(lost), 2)})",
+                [part for pair in lost for part in pair],
+            ) as cursor:
+                for scope, key, done in await cursor.fetchall():
+                    outcome[(scope, key)] = Claim.DONE if done else Claim.BUSY
+        for key in lost:
+            outcome.setdefault(key, Claim.BUSY)  # released between the two statements
+        return outcome
 
     async def purge_claims(self, older_than_seconds: float) -> int:
         cursor = await self.db.execute(

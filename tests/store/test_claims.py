@@ -71,3 +71,33 @@ async def test_closed_store_is_unavailable(store: Store) -> None:
 def test_unsupported_url_is_a_clear_error() -> None:
     with pytest.raises(ValueError, match=r"store\.url: unsupported scheme 'mysql'"):
         open_store("mysql://x")
+
+
+async def test_a_batch_mixing_keys_and_kinds(store: Store) -> None:
+    await store.claim("s", "finishing")
+    await store.claim("s", "failing")
+    results = await asyncio.gather(
+        store.complete("s", "finishing"),
+        store.release("s", "failing"),
+        *(store.claim("s", f"new-{i}") for i in range(50)),
+        store.claim("s", "dup"),
+        store.claim("s", "dup"),
+    )
+    claims = results[2:]
+    assert claims[:50] == [Claim.NEW] * 50
+    assert sorted(c.value for c in claims[50:]) == ["busy", "new"]
+    assert await store.claim("s", "finishing") is Claim.DONE
+    assert await store.claim("s", "failing") is Claim.NEW
+
+
+async def test_claims_are_durable_across_reopen(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'durable.db'}"
+    first = open_store(url)
+    await first.open()
+    await first.claim("s", "e")
+    await first.complete("s", "e")
+    await first.close()
+    second = open_store(url)
+    await second.open()
+    assert await second.claim("s", "e") is Claim.DONE
+    await second.close()
