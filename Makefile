@@ -20,8 +20,8 @@ run: $(STAMP)
 	$(BIN)/omnihub run --config hub.toml
 
 lint: $(STAMP)
-	$(BIN)/ruff check hub contracts plugins tests bench
-	$(BIN)/ruff format --check hub contracts plugins tests bench
+	$(BIN)/ruff check hub contracts plugins tests bench conftest.py
+	$(BIN)/ruff format --check hub contracts plugins tests bench conftest.py
 
 typecheck: $(STAMP)
 	$(BIN)/mypy

@@ -27,12 +27,13 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # `bench` as a package
 
 from bench.lib import report
-from bench.lib.procs import CpuMeter, find_rabbitmq
+from bench.lib.procs import CpuMeter, busy_seconds, find_rabbitmq
 from bench.lib.settings import REPO, Settings
 from bench.lib.stats import Result
 from bench.scenarios import omnihub, raw_aiopika, relay
 
 PARTS = ("a", "b", "c", "d1", "d2", "profile")
+QUIET_CORES = 0.3
 HUB_PARTS = {"d1", "d2", "profile"}
 ALIASES = {"d": tuple(sorted(HUB_PARTS))}
 
@@ -57,6 +58,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--window", type=int, default=256, help="baselines: unconfirmed publishes")
     p.add_argument("--prefetch", type=int, default=128, help="baselines: unacked deliveries")
     p.add_argument("--timeout", type=float, default=300.0, help="bound of each run, seconds")
+    p.add_argument("--repeat", type=int, default=1, help="runs per figure; the median one is shown")
     p.add_argument("--only", default=",".join(PARTS), help=f"comma list of {', '.join(PARTS)}, d")
     p.add_argument(
         "--hub-broker",
@@ -71,7 +73,13 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         help="where the JSON and the profile go (a dated folder inside)",
     )
     p.add_argument("--keep-workdir", action="store_true", help="keep hub configs, logs, receipts")
-    return p.parse_args(argv)  # fmt: skip
+    p.add_argument(
+        "--quiet-wait",
+        type=float,
+        default=0.0,
+        help="wait up to this many seconds for the machine to be idle (< 0.3 busy cores) first",
+    )
+    return p.parse_args(argv)
 
 
 def selected(only: str) -> list[str]:
@@ -105,6 +113,25 @@ async def rabbitmq_version(url: str) -> str:
         return version.decode() if isinstance(version, bytes) else str(version)
     finally:
         await connection.close()
+
+
+async def busy_cores(seconds: float = 3.0) -> float:
+    """Cores the machine keeps busy while the benchmark does nothing: the noise floor."""
+    before = busy_seconds()
+    await asyncio.sleep(seconds)
+    return (busy_seconds() - before) / seconds
+
+
+async def wait_quiet(limit: float) -> float:
+    """Sample until the machine is nearly idle or ``limit`` seconds passed; the last sample."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + limit
+    busy = await busy_cores()
+    while busy >= QUIET_CORES and loop.time() < deadline:
+        print(f"  machine busy ({busy:.2f} cores elsewhere); waiting for it to settle", flush=True)
+        await asyncio.sleep(10)
+        busy = await busy_cores()
+    return busy
 
 
 def machine() -> str:
@@ -171,18 +198,21 @@ async def main_async(args: argparse.Namespace) -> int:
             window=args.window,
             prefetch=args.prefetch,
             timeout=args.timeout,
+            repeat=max(1, args.repeat),
             tag=uuid.uuid4().hex[:8],
             workdir=workdir,
             results_dir=results_dir,
             hub_broker=await choose_hub_broker(args) if set(parts) & HUB_PARTS else "amqp",
             profile="profile" in parts,
         )  # fmt: skip
+        idle = await wait_quiet(args.quiet_wait)
         header = (
             f"Omnihub benchmark {stamp} · {machine()} · RabbitMQ "
             f"{await rabbitmq_version(args.amqp_url)} · tag {settings.tag}\n"
+            f"busy elsewhere before start: {idle:.2f} cores · "
             f"events/run {settings.events} · fixed rate {settings.rate:g}/s for "
             f"{settings.rate_seconds:g}s · batch {settings.batch} · window {settings.window} · "
-            f"prefetch {settings.prefetch}"
+            f"prefetch {settings.prefetch} · repeat {settings.repeat}"
         )
         print(header, flush=True)
         results, profile = await measure(settings, parts)
@@ -195,6 +225,7 @@ async def main_async(args: argparse.Namespace) -> int:
     print()
     print(header)
     print(report.table(results))
+    print(report.LEGEND)
     print("\nratios (events/s, same run):")
     print(report.ratios(by_key))
     print("\ntargets:")

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import json
+from importlib.metadata import EntryPoint
 from pathlib import Path
 from typing import Any
 
+import pytest
 from click.testing import CliRunner
 
 from hub import Consumer, RetryPolicy
@@ -108,3 +110,21 @@ def test_bad_config_is_reported_not_a_traceback(tmp_path: Path) -> None:
     assert result.exit_code == 1
     assert "http.port" in result.output
     assert "Traceback" not in result.output
+
+
+def test_doctor_fails_on_a_broken_enabled_plugin_only(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    broken = EntryPoint("broken", "omnihub_no_such_module_xyz", "omnihub.plugins")
+    monkeypatch.setattr("hub.plugins._entry_points", lambda: [broken])
+    base = f'[store]\nurl = "sqlite:///{tmp_path}/d.db"\n[hub]\ndata_dir = "{tmp_path}"\n'
+    off = tmp_path / "off.toml"
+    off.write_text(base)
+    result = CliRunner().invoke(main, ["--config", str(off), "doctor"])
+    assert result.exit_code == 0, result.output
+    assert "disabled: import failed: ModuleNotFoundError" in result.output
+    on = tmp_path / "on.toml"
+    on.write_text(base + "[plugins.broken]\n")
+    result = CliRunner().invoke(main, ["--config", str(on), "doctor"])
+    assert result.exit_code == 1
+    assert "FAIL plugin broken" in result.output

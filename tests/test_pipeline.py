@@ -145,8 +145,10 @@ async def test_broadcast_replay_skips_consumers_that_opt_out(
     await harness.hub.replay([event])  # to every subscriber
     await seen.wait_for(2)
     await eventually(
-        lambda: 'consumer="keeper",outcome="skipped_replay"} 1.0'
-        in harness.hub.metrics.render()[0].decode()
+        lambda: (
+            'consumer="keeper",outcome="skipped_replay"} 1.0'
+            in harness.hub.metrics.render()[0].decode()
+        )
     )
     assert archive == ["once"]
     await harness.hub.replay([event], to="keeper")  # named explicitly: delivered

@@ -31,7 +31,7 @@ LIBRARIES: list[tuple[str, tuple[str, ...]]] = [
     ("http: aiohttp/yarl/multidict", ("aiohttp/", "yarl/", "multidict/")),
     ("logging: structlog/logging", ("structlog/", "logging/")),
     ("metrics: prometheus_client", ("prometheus_client/",)),
-    ("asyncio", ("asyncio/",)),
+    ("asyncio", ("asyncio/", "selectors.py")),
     ("threading/queue", ("threading.py", "queue.py", "concurrent/")),
     ("hub core", ("hub/",)),
     ("bench plugin", ("omnihub_bench/",)),
@@ -42,6 +42,9 @@ ROOTS = re.compile(
     r"Thread\.\w+|Handle\._run|BaseEventLoop\.\w+|Runner\.run|cli|invoke|.*\.invoke|"
     r"Command\.main|.*\.__call__)$"
 )
+
+
+OWN_CODE = re.compile(r"\((hub|omnihub_contracts|omnihub_bench)/")
 
 
 def library(file: str) -> str:
@@ -97,6 +100,9 @@ class Profile:
         lines += [f"  {self.share(c)}  {name}" for name, c in self.self_function.most_common(top)]
         lines.append(f"top {top} functions by inclusive time:")
         lines += [f"  {self.share(c)}  {name}" for name, c in self.inclusive.most_common(top)]
+        own = [(n, c) for n, c in self.inclusive.most_common() if OWN_CODE.search(n)]
+        lines.append(f"Omnihub's own code by inclusive time (top {top}):")
+        lines += [f"  {self.share(c)}  {name}" for name, c in own[:top]]
         return "\n".join(lines)
 
 

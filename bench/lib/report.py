@@ -77,6 +77,14 @@ def _cpu(result: Result) -> str:
     return " ".join(f"{label} {ms:.2f}" for label, ms in result.cpu_ms_per_event().items())
 
 
+LEGEND = (
+    "load: max = closed loop (throughput), N/s = open loop at a fixed offered rate (latency).\n"
+    "p50/p99/max: publish or request start (at a fixed rate: when it was due) → consumer\n"
+    "handler. accept p99: until the publish confirm / HTTP 2xx. others: cores busy outside\n"
+    "the benchmark meanwhile (noise). CPU ms/event: per process, over the whole run."
+)
+
+
 def progress(r: Result) -> str:
     """One line as soon as a run is measured."""
     return (

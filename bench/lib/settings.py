@@ -21,6 +21,7 @@ class Settings:
     window: int  # baselines: publishes awaiting their confirm at once
     prefetch: int  # baselines: unacked deliveries per consumer
     timeout: float  # upper bound of one run, from first send to last receipt
+    repeat: int  # runs per measurement; the median one is reported (the machine is shared)
     tag: str  # unique per invocation: names on RabbitMQ, event ids
     workdir: Path  # temp dir: hub configs, SQLite, receipts, logs (removed afterwards)
     results_dir: Path  # kept: results JSON and the profile (bench/results/ is git-ignored)

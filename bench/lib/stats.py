@@ -96,3 +96,22 @@ class Result:
             "errors": self.errors,
             "note": self.note,
         }
+
+
+def median_run(rows: list[Result], *, fixed_rate: bool) -> Result:
+    """Of repeated runs, the median one: by throughput, or by p99 at a fixed rate.
+
+    A whole run rather than medians per column, so every figure in the row was measured
+    together; the spread of the others goes into the note.
+    """
+    if len(rows) == 1:
+        return rows[0]
+    if fixed_rate:
+        ordered = sorted(rows, key=lambda r: r.latency_ms(99))
+        spread = f"p99 {ordered[0].latency_ms(99):.1f}-{ordered[-1].latency_ms(99):.1f} ms"
+    else:
+        ordered = sorted(rows, key=lambda r: r.rate)
+        spread = f"{ordered[0].rate:.0f}-{ordered[-1].rate:.0f} ev/s"
+    chosen = ordered[len(ordered) // 2]
+    chosen.note = f"{chosen.note} median of {len(rows)} runs ({spread})".strip()
+    return chosen

@@ -38,7 +38,7 @@ from ..lib.profile import Sampler, summarise
 from ..lib.rabbit import private_vhost
 from ..lib.report import progress
 from ..lib.settings import Settings
-from ..lib.stats import Result
+from ..lib.stats import Result, median_run
 from .hubs import HubProcess, HubSetup, Receipts, bench_plugin, running_hubs
 
 WARM_UP = 500
@@ -100,13 +100,26 @@ class HubRun:
     prefix: str  # "d1" or "d2"
     title: str
 
+    async def measure_repeated(self, load: Load, *, fixed_rate: bool) -> Result:
+        rows = [
+            await self.measure(load, fixed_rate=fixed_rate, attempt=attempt)
+            for attempt in range(self.settings.repeat)
+        ]
+        return median_run(rows, fixed_rate=fixed_rate)
+
     async def measure(
-        self, load: Load, *, fixed_rate: bool = False, events: int | None = None, suffix: str = ""
+        self,
+        load: Load,
+        *,
+        fixed_rate: bool = False,
+        events: int | None = None,
+        suffix: str = "",
+        attempt: int = 0,
     ) -> Result:
         s = self.settings
         key = f"{self.prefix}.{load.name}{suffix}" + ("@rate" if fixed_rate else "")
         count = events or (s.rate_events if fixed_rate else s.events)
-        ids = [s.event_id(key.replace("@", "-"), n) for n in range(count)]
+        ids = [s.event_id(f"{key.replace('@', '-')}-{attempt}", n) for n in range(count)]
         client = Client(self.session, self.hubs, load.path)
         client.prepared = load.prepare(self.setup, ids)
         batches = chunks(ids, load.per_request)
@@ -225,7 +238,7 @@ async def measure_hubs(
             run = HubRun(settings, setup, session, hubs, receipts, cpu, prefix, title)
             await run.measure(by_name["api-batch"], events=WARM_UP, suffix="-warm-up")
             for name, fixed_rate in runs:
-                results.append(await run.measure(by_name[name], fixed_rate=fixed_rate))
+                results.append(await run.measure_repeated(by_name[name], fixed_rate=fixed_rate))
             if profile:
                 row, summary = await profiled(run, by_name["api-batch"], hubs[0])
                 results.append(row)

@@ -21,6 +21,7 @@ import os
 import socket
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import replace
+from functools import partial
 from typing import Any, TypeVar
 
 import aio_pika
@@ -39,7 +40,7 @@ from yarl import URL
 
 from . import amqp_dead_letters
 from .amqp_codec import outgoing, via_queue
-from .amqp_consumer import AmqpSubscription
+from .amqp_consumer import AmqpSubscription, task_cancelling
 from .amqp_topology import (
     all_queue_names,
     dead_letter_arguments,
@@ -221,22 +222,19 @@ class AmqpBroker:
         except TimeoutError as exc:
             raise BrokerUnavailable(f"{what}: RabbitMQ did not answer in time") from exc
         except (*CONNECTION_EXCEPTIONS, asyncio.CancelledError) as exc:
-            if isinstance(exc, asyncio.CancelledError) and _task_cancelling():
+            if isinstance(exc, asyncio.CancelledError) and task_cancelling():
                 raise
             raise BrokerUnavailable(f"{what}: {exc!r}") from exc
 
-    async def _on_admin(
-        self, operation: Callable[[AbstractRobustChannel], Awaitable[T]], what: str
-    ) -> T:
+    async def _on_admin(self, what: str, operation: Callable[[], Awaitable[T]]) -> T:
         """Run a declaration on the admin channel, which RabbitMQ closes on any refusal.
 
         aio-pika reopens that channel (and re-declares all it holds) in the background; an
         operation must neither hit it half-way nor leave the next one to, so both wait.
         """
         await self._admin_usable()
-        assert self._admin is not None
         try:
-            return await self.guard(operation(self._admin), what)
+            return await self.guard(operation(), what)
         except BrokerError:
             await self._admin_usable()
             raise
@@ -247,7 +245,9 @@ class AmqpBroker:
             raise BrokerUnavailable("not connected")
         loop = asyncio.get_running_loop()
         deadline = loop.time() + OPERATION_TIMEOUT
-        while admin.is_closed and loop.time() < deadline and self.is_connected:
+        # aio-pika has no event for "reopened" that is cleared at once when the broker
+        # closes the channel (its restore starts in a callback later): poll the plain state.
+        while admin.is_closed and loop.time() < deadline and self.is_connected:  # noqa: ASYNC110
             await asyncio.sleep(0.01)
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(admin.ready(), max(deadline - loop.time(), 0.0))
@@ -284,19 +284,19 @@ class AmqpBroker:
         self._check_open()
         if name == "":
             raise BrokerError("the default exchange cannot be declared")
-        assert self._admin is not None
-        exchange = await self._on_admin(
-            lambda admin: admin.declare_exchange(
-                name, kind, durable=True, arguments=exchange_arguments(alternate)
-            ),
-            f"exchange {name!r}",
+        admin = self._require_admin()
+        declare = partial(
+            admin.declare_exchange,
+            name,
+            kind,
+            durable=True,
+            arguments=exchange_arguments(alternate),
         )
-        self._exchanges[name] = exchange
+        self._exchanges[name] = await self._on_admin(f"exchange {name!r}", declare)
         self.declared_exchanges.add(name)
 
     async def declare_queue(self, spec: QueueSpec) -> None:
         self._check_open()
-        assert self._admin is not None
         for binding in spec.bindings:
             if not await self._exchange_exists(binding.exchange):
                 raise BrokerError(f"{spec.name}: bound to undeclared exchange {binding.exchange!r}")
@@ -309,19 +309,14 @@ class AmqpBroker:
         wanted = set(spec.bindings)
         for old in previous.bindings if previous else ():
             if old not in wanted:
-                await self._on_admin(
-                    lambda _: queue.unbind(old.exchange, old.pattern), f"unbind {spec.name}"
-                )
+                unbind = partial(queue.unbind, old.exchange, old.pattern)
+                await self._on_admin(f"unbind {spec.name} from {old}", unbind)
         for binding in dict.fromkeys(spec.bindings):
-            await self._on_admin(
-                lambda _: queue.bind(binding.exchange, binding.pattern),
-                f"bind {spec.name} to {binding}",
-            )
+            bind = partial(queue.bind, binding.exchange, binding.pattern)
+            await self._on_admin(f"bind {spec.name} to {binding}", bind)
         await self.declare_retry_path(spec)
         dlq = await self._declare(spec.dead_letter_queue, dead_letter_arguments())
-        await self._on_admin(
-            lambda _: dlq.bind(DEAD_LETTER_EXCHANGE, spec.name), f"bind {dlq.name}"
-        )
+        await self._on_admin(f"bind {dlq.name}", partial(dlq.bind, DEAD_LETTER_EXCHANGE, spec.name))
         self._specs[spec.name] = spec
 
     async def declare_retry_path(self, spec: QueueSpec) -> None:
@@ -330,19 +325,23 @@ class AmqpBroker:
         for delay in dict.fromkeys(spec.retry_delays):
             await self._declare(retry_queue_name(spec.name, delay), retry_arguments(spec, delay))
 
+    def _require_admin(self) -> AbstractRobustChannel:
+        if self._admin is None:
+            raise BrokerUnavailable("not connected")
+        return self._admin
+
     async def _declare(self, name: str, arguments: dict[str, Any]) -> AbstractRobustQueue:
-        assert self._admin is not None
-        queue = await self._on_admin(
-            lambda admin: admin.declare_queue(name, durable=True, arguments=arguments),
-            f"queue {name!r}",
+        declare = partial(
+            self._require_admin().declare_queue, name, durable=True, arguments=arguments
         )
+        queue = await self._on_admin(f"queue {name!r}", declare)
         self._queues[name] = queue
         self.declared_queues.add(name)
         return queue
 
     async def delete_queue(self, name: str) -> None:
         self._check_open()
-        assert self._admin is not None
+        admin = self._require_admin()
         for subscription in [s for s in self._subscriptions if s.queue_spec.name == name]:
             await subscription.cancel(drain_timeout=0)
         spec = self._specs.pop(name, None)
@@ -350,9 +349,7 @@ class AmqpBroker:
         names = all_queue_names(spec) if spec else [name, f"{name}.dlq"]
         for queue in names:
             self._queues.pop(queue, None)
-            await self._on_admin(
-                lambda admin, queue=queue: admin.queue_delete(queue), f"delete queue {queue!r}"
-            )
+            await self._on_admin(f"delete queue {queue!r}", partial(admin.queue_delete, queue))
 
     # -- publishing -------------------------------------------------------------------
 
@@ -416,7 +413,7 @@ class AmqpBroker:
         except aiormq.exceptions.ChannelNotFoundEntity as exc:
             raise BrokerError(f"exchange {exchange!r} is not declared ({exc})") from exc
         except (*CONNECTION_EXCEPTIONS, asyncio.CancelledError) as exc:
-            if isinstance(exc, asyncio.CancelledError) and _task_cancelling():
+            if isinstance(exc, asyncio.CancelledError) and task_cancelling():
                 raise
             raise BrokerUnavailable(f"publish failed: {exc!r}") from exc
 
@@ -457,16 +454,19 @@ class AmqpBroker:
 
     async def queue_depths(self) -> dict[str, int]:
         self._check_open()
+        pending = [n for spec in self._specs.values() for n in (spec.name, spec.dead_letter_queue)]
         depths: dict[str, int] = {}
-        for spec in list(self._specs.values()):
-            for name in (spec.name, spec.dead_letter_queue):
-                count = await self.queue_exists(name)
-                if count is not None:
-                    depths[name] = count
+        while pending:
+            # One channel for all the passive declares; a queue deleted meanwhile (404)
+            # closes it, and the rest continue on a fresh one.
+            async with self.raw_channel() as channel:
+                while pending:
+                    name = pending.pop(0)
+                    try:
+                        ok = await self.guard(channel.queue_declare(name, passive=True), name)
+                    except BrokerUnavailable:
+                        raise
+                    except BrokerError:
+                        break
+                    depths[name] = ok.message_count or 0
         return depths
-
-
-def _task_cancelling() -> bool:
-    """Whether the current task itself is being cancelled (not an inner future)."""
-    task = asyncio.current_task()
-    return task is not None and task.cancelling() > 0

@@ -39,12 +39,14 @@ from typing import TYPE_CHECKING
 
 import structlog
 from aio_pika.abc import AbstractIncomingMessage, AbstractRobustChannel, AbstractRobustQueue
+from aio_pika.exceptions import ChannelInvalidStateError
 
 from .amqp_codec import delivery_of, failure_headers, message_of, order_key_of, outgoing
 from .amqp_topology import queue_arguments, retry_queue_name
 from .base import (
     DEAD_LETTER_EXCHANGE,
     BrokerError,
+    Delivery,
     Handler,
     PermanentFailure,
     QueueSpec,
@@ -110,7 +112,7 @@ class AmqpSubscription:
     async def _on_message(self, incoming: AbstractIncomingMessage) -> None:
         # aio-pika starts one task per delivery, in delivery order; this body never awaits,
         # so each runs to its end in that order and two messages of a key cannot swap.
-        keys = [f"id:{incoming.message_id or ''}"]
+        keys = [f"id:{incoming.message_id}"] if incoming.message_id else []
         if self.ordered:
             keys.append(f"order:{order_key_of(incoming)}")
         previous = {self._chains[k] for k in keys if k in self._chains}
@@ -135,45 +137,60 @@ class AmqpSubscription:
         # instead of racing a half-done one.
         if previous:
             await asyncio.wait(previous)  # their outcomes are their own business
-        if incoming.channel.is_closed:
-            # Delivered on a channel that died meanwhile: it cannot be acked any more and
-            # the broker hands it out again, so running the handler would only duplicate.
-            return
         async with self._slots:
-            await self._process(incoming)
+            if not _channel_alive(incoming):
+                # Delivered on a channel that died meanwhile: it cannot be acked any more
+                # and the broker hands it out again, so the handler would only duplicate.
+                return
+            try:
+                await self._process(incoming)
+            except asyncio.CancelledError:
+                raise  # a drain that ran out of time: the channel's close gives it back
+            except Exception:
+                # A bug of ours must not leave the message unacked until the channel dies.
+                log.exception("amqp_delivery_failed", queue=self.spec.name)
+                await self._give_back(incoming)
 
     async def _process(self, incoming: AbstractIncomingMessage) -> None:
         delivery = delivery_of(incoming, self.spec.name)
         first_failure: str | None = None
         while True:
-            try:
-                await self._handler(delivery)
-            except PermanentFailure as exc:
-                await self._dead_letter(incoming, delivery.attempt, exc, first_failure)
-                return
-            except Exception as exc:
-                if delivery.attempt >= self.spec.max_attempts:
-                    await self._dead_letter(incoming, delivery.attempt, exc, first_failure)
-                    return
-                delay = self.spec.retry_delays[delivery.attempt - 1]
-                if not self.ordered:
-                    await self._retry_later(incoming, delivery.attempt, exc, delay)
-                    return
-                first_failure = first_failure or datetime.now(UTC).isoformat()
-                log.info(
-                    "amqp_retry_in_place",
-                    queue=self.spec.name,
-                    attempt=delivery.attempt,
-                    delay=delay,
-                    exception=type(exc).__name__,
-                )
-                if not await self._sleep(delay):
-                    await self._give_back(incoming)  # stopping: the next consumer retries it
-                    return
-                delivery = replace(delivery, attempt=delivery.attempt + 1, redelivered=False)
-            else:
+            failure = await self._call_handler(delivery)
+            if failure is None:
                 await self._settle(incoming.ack, incoming)
                 return
+            attempt = delivery.attempt
+            if isinstance(failure, PermanentFailure) or attempt >= self.spec.max_attempts:
+                await self._dead_letter(incoming, attempt, failure, first_failure)
+                return
+            delay = self.spec.retry_delays[attempt - 1]
+            if not self.ordered:
+                await self._retry_later(incoming, attempt, failure, delay)
+                return
+            first_failure = first_failure or datetime.now(UTC).isoformat()
+            log.info(
+                "amqp_retry_in_place",
+                queue=self.spec.name,
+                attempt=attempt,
+                delay=delay,
+                exception=type(failure).__name__,
+            )
+            if not await self._sleep(delay):
+                await self._give_back(incoming)  # stopping: the next consumer retries it
+                return
+            delivery = replace(delivery, attempt=attempt + 1, redelivered=False)
+
+    async def _call_handler(self, delivery: Delivery) -> BaseException | None:
+        """The handler's failure, or None once it returned."""
+        try:
+            await self._handler(delivery)
+        except asyncio.CancelledError as exc:
+            if task_cancelling():
+                raise  # this delivery's own task is cancelled (a drain that ran out of time)
+            return exc  # cancelled inside the handler, e.g. a timeout of its own: a failure
+        except Exception as exc:
+            return exc
+        return None
 
     async def _sleep(self, delay: float) -> bool:
         """Wait ``delay`` seconds; False if the subscription started stopping meanwhile."""
@@ -184,7 +201,7 @@ class AmqpSubscription:
         return False
 
     async def _retry_later(
-        self, incoming: AbstractIncomingMessage, attempts: int, exc: Exception, delay: float
+        self, incoming: AbstractIncomingMessage, attempts: int, exc: BaseException, delay: float
     ) -> None:
         headers = failure_headers(incoming, self.spec.name, attempts, exc)
         target = retry_queue_name(self.spec.name, delay)
@@ -201,7 +218,7 @@ class AmqpSubscription:
         self,
         incoming: AbstractIncomingMessage,
         attempts: int,
-        exc: Exception,
+        exc: BaseException,
         first_failure: str | None,
     ) -> None:
         headers = failure_headers(
@@ -262,15 +279,12 @@ class AmqpSubscription:
         self._broker.forget_subscription(self)
         loop = asyncio.get_running_loop()
         deadline = loop.time() + max(drain_timeout, 0.0)
-        connected = self._broker.is_connected
         if self._queue is not None and self.consumer_tag is not None:
-            # RobustQueue.cancel forgets the consumer first, so no reconnect revives it; on
-            # a dead connection the RPC would only wait for a reconnect, so it is skipped
-            # (the broker dropped the consumer with the connection anyway).
+            # RobustQueue.cancel forgets the consumer before its first await, so no
+            # reconnect revives it; on a dead connection the RPC itself would only wait for
+            # a reconnect (the broker dropped the consumer with the connection anyway).
             with contextlib.suppress(Exception):
-                await asyncio.wait_for(
-                    self._queue.cancel(self.consumer_tag), CANCEL_TIMEOUT if connected else 0
-                )
+                await asyncio.wait_for(self._queue.cancel(self.consumer_tag), self._rpc_timeout())
         # Deliveries that raced the cancel still create tasks; drain until none is left.
         while self._tasks:
             remaining = deadline - loop.time()
@@ -283,8 +297,26 @@ class AmqpSubscription:
         if late:
             await asyncio.wait(late)
             log.warning("amqp_drain_timeout", queue=self.spec.name, cancelled=len(late))
-        if self._channel is not None and not self._channel.is_closed:
+        if self._channel is not None:
+            # Also when it looks closed: a robust channel is closed while it waits to be
+            # restored, and close() (its synchronous start) is what stops that restore.
             with contextlib.suppress(Exception):
-                await asyncio.wait_for(
-                    self._channel.close(), CANCEL_TIMEOUT if self._broker.is_connected else 0
-                )
+                await asyncio.wait_for(self._channel.close(), self._rpc_timeout())
+
+    def _rpc_timeout(self) -> float:
+        # Long enough for the RPC on a live connection; on a dead one just long enough for
+        # the coroutine to run up to its first await (which does the local bookkeeping).
+        return CANCEL_TIMEOUT if self._broker.is_connected else 0.05
+
+
+def _channel_alive(incoming: AbstractIncomingMessage) -> bool:
+    try:
+        return not incoming.channel.is_closed
+    except ChannelInvalidStateError:  # aio-pika's way of saying "closed" here
+        return False
+
+
+def task_cancelling() -> bool:
+    """Whether the current task itself is being cancelled (not just an awaited future)."""
+    task = asyncio.current_task()
+    return task is not None and task.cancelling() > 0
