@@ -23,6 +23,7 @@ from yarl import URL
 from hub.broker import Binding, BrokerUnavailable, Delivery, Message, QueueSpec
 from hub.broker.amqp import AmqpBroker
 from hub.broker.amqp_topology import DELIVERY_LIMIT
+from hub.testing import IN_CI
 from tests.conftest import AMQP_URL
 
 from .conftest import Names
@@ -129,7 +130,7 @@ async def test_closed_connections_repeatedly_under_load(brokers: Brokers) -> Non
     load = Load(ledger, publisher, exchange)
     for _ in range(3):
         await load.progress()
-        assert await close_named_connections(brokers.fragment()) == 2
+        assert await close_named_connections(brokers.fragment()) >= 2  # both of ours
         ledger.faults += 1
         await recovered(spec, publisher, consumer)
     await load.finish()
@@ -195,6 +196,31 @@ async def test_publish_fails_fast_while_the_connection_is_down(brokers: Brokers)
         await wait_until(lambda: publisher.is_connected, RECOVERY, "reconnected")
         await publisher.publish(exchange, message)
         assert (await publisher.queue_depths())[spec.name] == 1
+    finally:
+        await proxy.close()
+
+
+async def test_close_while_the_broker_is_down_returns_and_stays_closed(
+    brokers: Brokers,
+) -> None:
+    amqp = URL(AMQP_URL)
+    proxy = await TcpProxy(amqp.host or "127.0.0.1", amqp.port or 5672).start()
+    try:
+        broker = await brokers.open(proxy.url(AMQP_URL), "hub", AMQP_URL)
+        _, spec = await brokers.topology(broker)
+        ledger = Ledger("close while down")
+        await broker.consume(spec, ledger.handle)
+        proxy.refuse = True
+        proxy.cut()
+        await wait_until(lambda: not broker.is_connected, RECOVERY, "the loss noticed")
+        made = proxy.connections_made
+        async with asyncio.timeout(RECOVERY):  # a hang guard, not a performance figure
+            await broker.close(drain_timeout=1.0)
+        proxy.refuse = False
+        await asyncio.sleep(2.5)  # longer than the reconnect interval
+        assert proxy.connections_made == made  # closed means no reconnecting behind our back
+        with pytest.raises(BrokerUnavailable):
+            await broker.ping()
     finally:
         await proxy.close()
 
@@ -347,7 +373,10 @@ async def test_kill_9_of_a_consumer_process_mid_batch(brokers: Brokers, tmp_path
 def rabbit_node(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RabbitNode]:
     sbin = find_sbin()
     if sbin is None:
-        pytest.skip("no RabbitMQ server scripts to start a second node (set RABBITMQ_SBIN)")
+        message = "no RabbitMQ server scripts to start a second node (set RABBITMQ_SBIN)"
+        if IN_CI:  # a green CI must not hide a skipped fault test
+            pytest.fail(message)
+        pytest.skip(message)
     base = Path(tmp_path_factory.mktemp("rabbit-node"))
     node = RabbitNode(base, sbin, uuid.uuid4().hex[:8])
     node.start()
