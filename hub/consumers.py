@@ -20,7 +20,7 @@ from .broker import (
 )
 from .metrics import Metrics
 from .plugin_api import Consumer
-from .store import Claim, Store
+from .store import Claim, Store, claim_or_wait
 
 log = structlog.get_logger("hub.consumers")
 
@@ -78,14 +78,15 @@ class ConsumerRunner:
             return
         # CloudEvents are unique by (source, id): the same id from two sources is two events.
         scope, key = f"consumer:{name}", f"{event.source} {event.id}"
-        claim = await self.store.claim(scope, key, lease_seconds=self.consumer.timeout * 2)
+        lease = self.consumer.timeout * 2
+        claim = await claim_or_wait(self.store, scope, key, lease_seconds=lease)
         if replay and claim is Claim.DONE:
             claim = Claim.NEW  # replayed on purpose: do the work again
         if claim is Claim.DONE:  # a redelivery of work already done: no second effect
             self._outcome("duplicate", event.type)
             return
         if claim is Claim.BUSY:
-            raise RuntimeError("another worker is handling this event; retry after its lease")
+            raise RuntimeError("another worker still holds this event after its lease")
         started = time.perf_counter()
         try:
             await asyncio.wait_for(self.consumer.handler(event), self.consumer.timeout)

@@ -23,12 +23,13 @@ from .broker import (
 )
 from .metrics import Metrics
 from .stages import ConsentStage, IdentityStage
-from .store import Claim, Store
+from .store import Claim, Store, claim_or_wait
 
 log = structlog.get_logger("hub.pipeline")
 
 PIPELINE_QUEUE = "omnihub.pipeline"
 INGRESS_KEY = "event"
+CLAIM_LEASE = 30.0  # seconds: resolve, stamp and one confirmed publish fit well within it
 
 
 def pipeline_queue_spec(concurrency: int = 32) -> QueueSpec:
@@ -81,13 +82,13 @@ class Pipeline:
             log.warning("invalid_event", errors=[e.field for e in exc.errors])
             raise PermanentFailure(str(exc)) from None
         scope = f"ingress:{event.source}"
-        claim = await self.store.claim(scope, event.id)
+        claim = await claim_or_wait(self.store, scope, event.id, lease_seconds=CLAIM_LEASE)
         if claim is Claim.DONE:
             self.metrics.events_duplicate_total.labels(source=event.source).inc()
             log.info("duplicate_dropped", type=event.type)
             return
         if claim is Claim.BUSY:
-            raise RuntimeError("event is being processed elsewhere; retry after its lease")
+            raise RuntimeError("another worker still holds this event after its lease")
         try:
             event = await self.consent.stamp(await self.identity.resolve(event))
             await self.broker.publish(

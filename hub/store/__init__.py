@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .base import Claim, Store, StoreUnavailable
+from .base import Claim, Store, StoreUnavailable, claim_or_wait
 
 
 def open_store(url: str) -> Store:
@@ -14,4 +14,4 @@ def open_store(url: str) -> Store:
     raise ValueError(f"store.url: unsupported scheme {scheme!r} (use sqlite:///path.db)")
 
 
-__all__ = ["Claim", "Store", "StoreUnavailable", "open_store"]
+__all__ = ["Claim", "Store", "StoreUnavailable", "claim_or_wait", "open_store"]

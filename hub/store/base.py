@@ -8,7 +8,9 @@ duplicate sees ``DONE`` and drops the event; a concurrent or crashed claimant's 
 
 from __future__ import annotations
 
+import asyncio
 import enum
+import time
 from typing import Protocol
 
 
@@ -42,3 +44,21 @@ class Store(Protocol):
 
     async def purge_claims(self, older_than_seconds: float) -> int:
         """Forget completed claims older than this; returns how many went."""
+
+
+async def claim_or_wait(store: Store, scope: str, key: str, *, lease_seconds: float) -> Claim:
+    """Claim, and while another worker holds the claim wait for its outcome.
+
+    ``BUSY`` means a concurrent duplicate is being handled elsewhere, or a crashed worker's
+    lease has not run out: either way the answer comes within one lease (``DONE``, or
+    ``NEW`` once the lease ends), so waiting beats burning a retry attempt. Returns
+    ``BUSY`` only if the store still says so after the lease.
+    """
+    deadline = time.monotonic() + lease_seconds + 1.0
+    pause = 0.05
+    while True:
+        claim = await store.claim(scope, key, lease_seconds=lease_seconds)
+        if claim is not Claim.BUSY or time.monotonic() >= deadline:
+            return claim
+        await asyncio.sleep(pause)
+        pause = min(pause * 2, 1.0)

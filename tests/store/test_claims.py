@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from hub.store import Claim, Store, StoreUnavailable, open_store
+from hub.store import Claim, Store, StoreUnavailable, claim_or_wait, open_store
 
 
 @pytest.fixture
@@ -101,3 +101,20 @@ async def test_claims_are_durable_across_reopen(tmp_path: Path) -> None:
     await second.open()
     assert await second.claim("s", "e") is Claim.DONE
     await second.close()
+
+
+async def test_claim_or_wait_sees_the_other_workers_outcome(store: Store) -> None:
+    assert await store.claim("s", "shared") is Claim.NEW
+
+    async def other_worker_finishes() -> None:
+        await asyncio.sleep(0.1)
+        await store.complete("s", "shared")
+
+    finishing = asyncio.create_task(other_worker_finishes())
+    assert await claim_or_wait(store, "s", "shared", lease_seconds=5) is Claim.DONE
+    await finishing
+
+
+async def test_claim_or_wait_takes_over_a_crashed_workers_claim(store: Store) -> None:
+    assert await store.claim("s", "orphan", lease_seconds=0.2) is Claim.NEW  # then "crashes"
+    assert await claim_or_wait(store, "s", "orphan", lease_seconds=0.2) is Claim.NEW
