@@ -17,6 +17,7 @@ from aio_pika.abc import AbstractIncomingMessage, DeliveryMode
 
 from .amqp_topology import DELIVERY_LIMIT
 from .base import (
+    FAILURE_HEADERS,
     H_ATTEMPTS,
     H_CONSUMER,
     H_ERROR,
@@ -30,10 +31,6 @@ from .base import (
     Message,
 )
 
-# Written by this transport on the retry path and on dead letters; stripped on delivery.
-FAILURE_HEADERS = frozenset(
-    {H_CONSUMER, H_ATTEMPTS, H_EXCEPTION, H_ERROR, H_FIRST_FAILURE, H_LAST_FAILURE, H_ROUTING_KEY}
-)
 # Written by RabbitMQ (dead-lettering, quorum delivery counting); never ours to forward.
 BROKER_HEADERS = frozenset({"x-death", "x-delivery-count"})
 BROKER_HEADER_PREFIXES = ("x-first-death-", "x-last-death-")

@@ -56,6 +56,10 @@ H_ERROR = "x-omnihub-error"
 H_FIRST_FAILURE = "x-omnihub-first-failure"
 H_LAST_FAILURE = "x-omnihub-last-failure"
 H_ROUTING_KEY = "x-omnihub-routing-key"  # the key it was first published with
+# Written by a transport on the retry path and on dead letters; a replay strips them.
+FAILURE_HEADERS = frozenset(
+    {H_CONSUMER, H_ATTEMPTS, H_EXCEPTION, H_ERROR, H_FIRST_FAILURE, H_LAST_FAILURE, H_ROUTING_KEY}
+)
 # Set by publishers: messages with the same key reach an ``ordered`` queue in publish order.
 H_ORDER_KEY = "x-omnihub-order-key"
 

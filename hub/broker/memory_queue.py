@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 from functools import partial
 
 from .base import (
+    FAILURE_HEADERS,
     H_ATTEMPTS,
     H_CONSUMER,
     H_ERROR,
@@ -28,9 +29,6 @@ from .base import (
     QueueSpec,
 )
 
-DEAD_LETTER_HEADERS = frozenset(
-    {H_CONSUMER, H_ATTEMPTS, H_EXCEPTION, H_ERROR, H_FIRST_FAILURE, H_LAST_FAILURE, H_ROUTING_KEY}
-)
 MAX_ERROR_CHARS = 2000  # a header, not a log: keep a huge exception text from bloating it
 
 
@@ -114,9 +112,7 @@ class MemoryQueue:
             (back if wanted else keep).append(letter)
         self.dead = keep
         for letter in back:
-            headers = {
-                k: v for k, v in letter.message.headers.items() if k not in DEAD_LETTER_HEADERS
-            }
+            headers = {k: v for k, v in letter.message.headers.items() if k not in FAILURE_HEADERS}
             self.enqueue(Entry(replace(letter.message, headers=headers)))
         return len(back)
 
