@@ -110,19 +110,17 @@ class SqliteStore:
         """Apply a batch: finishes first, then claims (a valid order for concurrent callers;
         one caller never has two operations in one batch, as it awaits each)."""
         now = time.time()
-        finished = [(op.scope, op.key) for op in ops if op.kind == "complete"]
+        # executemany runs every row in one thread hop, each by primary key (a row-value
+        # ``IN (VALUES …)`` would scan the whole table).
+        finished = [(now, op.scope, op.key) for op in ops if op.kind == "complete"]
         if finished:
-            await self.db.execute(
-                "UPDATE claims SET done = 1, claimed_at = ? WHERE (scope, key) IN "
-                f"(VALUES {_values(len(finished), 2)})",
-                [now, *(part for pair in finished for part in pair)],
+            await self.db.executemany(
+                "UPDATE claims SET done = 1, claimed_at = ? WHERE scope = ? AND key = ?", finished
             )
         released = [(op.scope, op.key) for op in ops if op.kind == "release"]
         if released:
-            await self.db.execute(
-                "DELETE FROM claims WHERE done = 0 AND (scope, key) IN "
-                f"(VALUES {_values(len(released), 2)})",
-                [part for pair in released for part in pair],
+            await self.db.executemany(
+                "DELETE FROM claims WHERE scope = ? AND key = ? AND done = 0", released
             )
         claims = [op for op in ops if op.kind == "claim"]
         outcome = await self._claim_all(claims, now) if claims else {}
@@ -159,8 +157,9 @@ class SqliteStore:
         lost = [key for key in unique if key not in won]
         if lost:
             async with self.db.execute(
-                f"SELECT scope, key, done FROM claims WHERE (scope, key) IN "
-                f"(VALUES {_values(len(lost), 2)})",
+                f"WITH wanted (scope, key) AS (VALUES {_values(len(lost), 2)}) "
+                "SELECT c.scope, c.key, c.done FROM wanted "
+                "JOIN claims AS c ON c.scope = wanted.scope AND c.key = wanted.key",
                 [part for pair in lost for part in pair],
             ) as cursor:
                 for scope, key, done in await cursor.fetchall():
