@@ -29,7 +29,7 @@ log = structlog.get_logger("hub.pipeline")
 
 PIPELINE_QUEUE = "omnihub.pipeline"
 INGRESS_KEY = "event"
-CLAIM_LEASE = 30.0  # seconds: resolve, stamp and one confirmed publish fit well within it
+
 
 
 def pipeline_queue_spec(concurrency: int = 32) -> QueueSpec:
@@ -82,7 +82,10 @@ class Pipeline:
             log.warning("invalid_event", errors=[e.field for e in exc.errors])
             raise PermanentFailure(str(exc)) from None
         scope = f"ingress:{event.source}"
-        claim = await claim_or_wait(self.store, scope, event.id, lease_seconds=CLAIM_LEASE)
+        # Resolve, stamp and one publish (bounded by its timeout) fit in the lease; a short
+        # lease keeps a crashed process's orphaned claims from stalling a survivor long.
+        lease = 2 * self.publish_timeout
+        claim = await claim_or_wait(self.store, scope, event.id, lease_seconds=lease)
         if claim is Claim.DONE:
             self.metrics.events_duplicate_total.labels(source=event.source).inc()
             log.info("duplicate_dropped", type=event.type)

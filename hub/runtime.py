@@ -17,6 +17,7 @@ from .broker import (
     INGRESS_EXCHANGE,
     UNROUTED_EXCHANGE,
     Binding,
+    BrokerUnavailable,
     QueueSpec,
     Subscription,
     open_broker,
@@ -34,6 +35,11 @@ log = structlog.get_logger("hub.runtime")
 
 UNROUTED_QUEUE = "omnihub.unrouted"
 CLAIM_PURGE_INTERVAL = 3600.0
+
+
+def unrouted_queue_spec() -> QueueSpec:
+    """The newest 10,000 events no consumer matched, kept for inspection."""
+    return QueueSpec(UNROUTED_QUEUE, (Binding(UNROUTED_EXCHANGE, "#"),), max_length=10_000)
 
 
 async def await_maybe(value: Any) -> Any:
@@ -63,6 +69,15 @@ class PluginRoutes:
 
     def post(self, path: str, handler: Any) -> None:
         self.add_route("POST", path, handler)
+
+
+class PartialPublish(BrokerUnavailable):
+    """Some events of a batch were not confirmed; ``ids`` are all of the batch's ids."""
+
+    def __init__(self, message: str, *, ids: list[str], confirmed: list[str]):
+        super().__init__(message)
+        self.ids = ids
+        self.confirmed = confirmed
 
 
 class Hub:
@@ -186,12 +201,13 @@ class Hub:
         await self.broker.declare_exchange(UNROUTED_EXCHANGE, "fanout")
         await self.broker.declare_exchange(EVENTS_EXCHANGE, "topic", alternate=UNROUTED_EXCHANGE)
         await self.broker.declare_exchange(DEAD_LETTER_EXCHANGE, "direct")
-        await self.broker.declare_queue(
-            QueueSpec(UNROUTED_QUEUE, (Binding(UNROUTED_EXCHANGE, "#"),), max_length=10_000)
-        )
-        await self.broker.declare_queue(pipeline_queue_spec())
-        for runner in self.runners.values():
-            await self.broker.declare_queue(runner.spec)
+        for spec in self.queue_specs():
+            await self.broker.declare_queue(spec)
+
+    def queue_specs(self) -> list[QueueSpec]:
+        """Every queue this hub declares: unrouted, pipeline, one per consumer."""
+        consumers = [runner.spec for runner in self.runners.values()]
+        return [unrouted_queue_spec(), pipeline_queue_spec(), *consumers]
 
     async def add_consumer(self, consumer: Consumer, plugin: str = "(runtime)") -> None:
         """Subscribe a consumer on a running hub (tests, dynamic subscriptions)."""
@@ -249,20 +265,32 @@ class Hub:
     async def publish(self, events: Sequence[CloudEvent | Mapping[str, Any]]) -> list[str]:
         """Validate and hand events to the ingress; return their ids once all are confirmed.
 
-        Raises InvalidEvent (nothing published) or BrokerUnavailable (answer 503).
+        Raises InvalidEvent (nothing published) or :class:`PartialPublish` (answer 503 with
+        the ids: some may be confirmed, and resending the same ids is safe as the ingress
+        drops duplicates). Every publish has settled when it raises.
         """
         valid = self.validate(events)
         timeout = self.config.broker.publish_timeout
-        await asyncio.gather(
+        outcomes = await asyncio.gather(
             *(
                 self.broker.publish(
                     INGRESS_EXCHANGE, event_message(e, INGRESS_KEY), timeout=timeout
                 )
                 for e in valid
-            )
+            ),
+            return_exceptions=True,
         )
-        for event in valid:
+        confirmed = [e for e, outcome in zip(valid, outcomes, strict=True) if outcome is None]
+        for event in confirmed:
             self.metrics.events_in_total.labels(type=event.type).inc()
+        failures = [o for o in outcomes if isinstance(o, BaseException)]
+        if failures:
+            unexpected = [f for f in failures if not isinstance(f, BrokerUnavailable)]
+            if unexpected:
+                raise unexpected[0]
+            raise PartialPublish(
+                str(failures[0]), ids=[e.id for e in valid], confirmed=[e.id for e in confirmed]
+            )
         return [e.id for e in valid]
 
     async def replay(

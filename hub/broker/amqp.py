@@ -339,15 +339,13 @@ class AmqpBroker:
         self.declared_queues.add(name)
         return queue
 
-    async def delete_queue(self, name: str) -> None:
+    async def delete_queue(self, spec: QueueSpec) -> None:
         self._check_open()
         admin = self._require_admin()
-        for subscription in [s for s in self._subscriptions if s.queue_spec.name == name]:
+        for subscription in [s for s in self._subscriptions if s.queue_spec.name == spec.name]:
             await subscription.cancel(drain_timeout=0)
-        spec = self._specs.pop(name, None)
-        # Without the spec (declared by another process) the retry queues are unknown.
-        names = all_queue_names(spec) if spec else [name, f"{name}.dlq"]
-        for queue in names:
+        self._specs.pop(spec.name, None)
+        for queue in all_queue_names(spec):
             self._queues.pop(queue, None)
             await self._on_admin(f"delete queue {queue!r}", partial(admin.queue_delete, queue))
 

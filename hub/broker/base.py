@@ -74,7 +74,7 @@ class BrokerUnavailable(BrokerError):
     Callers answer HTTP 503 with ``Retry-After``: nothing was accepted.
     """
 
-    retry_after: float = 5.0
+    retry_after: float = 2.0  # reconnects are attempted every second
 
 
 class Unroutable(BrokerError):
@@ -176,8 +176,12 @@ class Broker(Protocol):
     async def declare_queue(self, spec: QueueSpec) -> None:
         """Declare (idempotently) the queue, its bindings, retry path and dead-letter queue."""
 
-    async def delete_queue(self, name: str) -> None:
-        """Remove a queue with its retry path and dead-letter queue."""
+    async def delete_queue(self, spec: QueueSpec) -> None:
+        """Remove the queue declared from ``spec`` with its retry path and dead-letter queue.
+
+        The spec, not just the name: the retry path depends on the schedule, and a process
+        that did not declare the queue cannot know it otherwise.
+        """
 
     async def publish(self, exchange: str, message: Message, *, timeout: float = 10.0) -> None:
         """Route ``message`` by ``message.routing_key``; return after the broker confirmed."""

@@ -106,8 +106,9 @@ class MemoryBroker:
         for binding in dict.fromkeys(spec.bindings):
             self._exchanges[binding.exchange].bindings.append((binding.pattern, spec.name))
 
-    async def delete_queue(self, name: str) -> None:
+    async def delete_queue(self, spec: QueueSpec) -> None:
         self._check_open()
+        name = spec.name
         queue = self._queues.pop(name, None)
         if queue is None:
             return

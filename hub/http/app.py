@@ -8,7 +8,7 @@ from aiohttp.typedefs import Handler
 from omnihub_contracts import InvalidEvent
 
 from ..broker import BrokerUnavailable
-from ..runtime import Hub
+from ..runtime import Hub, PartialPublish
 from . import api, health
 from .auth import Forbidden, TokenAuth, Unauthorized
 from .keys import AUTH_KEY, HUB_KEY
@@ -28,13 +28,22 @@ async def problems(request: web.Request, handler: Handler) -> web.StreamResponse
         return problem(401, "Unauthorized", detail=str(exc), headers={"WWW-Authenticate": "Bearer"})
     except Forbidden as exc:
         return problem(403, "Forbidden", detail=str(exc))
+    except PartialPublish as exc:
+        return problem(
+            503,
+            "Broker unavailable",
+            detail="not all events were accepted: resend the batch with these ids "
+            "(the hub drops the ones it already has)",
+            headers={"Retry-After": str(int(exc.retry_after))},
+            ids=exc.ids,
+            confirmed=exc.confirmed,
+        )
     except BrokerUnavailable as exc:
-        retry_after = str(int(exc.retry_after))
         return problem(
             503,
             "Broker unavailable",
             detail="nothing was accepted; retry later",
-            headers={"Retry-After": retry_after},
+            headers={"Retry-After": str(int(exc.retry_after))},
         )
     except web.HTTPRequestEntityTooLarge:
         limit = request.app[HUB_KEY].config.http.max_body_bytes

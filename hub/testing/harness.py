@@ -157,16 +157,14 @@ async def hub_factory(tmp_path: Path) -> AsyncIterator[HubFactory]:
 async def _delete_queues(hub: Hub) -> None:
     """On a real broker, remove the queues this hub declares so tests never share messages."""
     from ..broker import open_broker
-    from ..pipeline import PIPELINE_QUEUE
-    from ..runtime import UNROUTED_QUEUE
 
     if hub.config.broker.url.startswith("memory"):
         return
     broker = open_broker(hub.config.broker.url)
     await broker.connect()
     try:
-        for name in [PIPELINE_QUEUE, UNROUTED_QUEUE, *(r.spec.name for r in hub.runners.values())]:
-            await broker.delete_queue(name)
+        for spec in hub.queue_specs():
+            await broker.delete_queue(spec)
     finally:
         await broker.close(0)
 

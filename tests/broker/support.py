@@ -72,7 +72,7 @@ class Topology:
     def __init__(self, broker: Broker, names: NameSource) -> None:
         self.broker = broker
         self.names = names
-        self.queues: list[str] = []
+        self.queues: list[QueueSpec] = []
         self.subscriptions: list[Subscription] = []
 
     async def exchange(
@@ -100,7 +100,7 @@ class Topology:
             max_length,
         )
         await self.broker.declare_queue(spec)
-        self.queues.append(spec.name)
+        self.queues.append(spec)
         return spec
 
     async def consume(
@@ -117,7 +117,7 @@ class Topology:
         try:
             for subscription in self.subscriptions:
                 await subscription.cancel(drain_timeout=1.0)
-            for name in self.queues:
-                await self.broker.delete_queue(name)
+            for spec in self.queues:
+                await self.broker.delete_queue(spec)
         except BrokerUnavailable:
             pass  # the test closed the broker for good; nothing left to clean

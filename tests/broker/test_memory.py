@@ -99,8 +99,8 @@ async def test_redeclaring_states_the_bindings_anew(memory: Broker) -> None:
 async def test_delete_queue_removes_it_with_its_dead_letters(memory: Broker) -> None:
     await memory.declare_queue(spec("q"))
     await memory.publish(EVENTS, message("a"))
-    await memory.delete_queue("q")
-    await memory.delete_queue("q")  # idempotent
+    await memory.delete_queue(spec("q"))
+    await memory.delete_queue(spec("q"))  # idempotent
     assert await memory.queue_depths() == {}
     with pytest.raises(Unroutable):
         await memory.publish(EVENTS, message("a"))

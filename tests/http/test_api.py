@@ -117,6 +117,41 @@ async def test_broker_down_answers_503_with_retry_after(
     assert int(response.headers["Retry-After"]) > 0
 
 
+async def test_partly_accepted_batch_names_the_ids_to_resend(
+    hub_factory: HubFactory, broker_url: str
+) -> None:
+    harness = await hub_factory(plugins=PLUGINS, broker_url=broker_url)
+    seen = await harness.collect("seen", "acme.#")
+    real_publish = harness.hub.broker.publish
+
+    async def flaky(exchange: str, message: Any, **kwargs: Any) -> None:
+        if message.message_id == "ping-2":
+            raise BrokerUnavailable("connection lost")
+        await real_publish(exchange, message, **kwargs)
+
+    harness.hub.broker.publish = flaky  # type: ignore[method-assign]
+    batch = [{k: v for k, v in ping_json(n).items() if k != "id"} for n in (1, 2, 3)]
+    batch[1]["id"] = "ping-2"
+    response = await harness.client.post("/api/v1/events", json=batch, headers=harness.auth)
+    assert response.status == 503
+    body = await response.json()
+    assert len(body["ids"]) == 3
+    assert body["ids"][1] == "ping-2"
+    assert set(body["confirmed"]) == {body["ids"][0], body["ids"][2]}
+    harness.hub.broker.publish = real_publish  # type: ignore[method-assign]
+    resend = [{**event, "id": event_id} for event, event_id in zip(batch, body["ids"], strict=True)]
+    response = await harness.client.post("/api/v1/events", json=resend, headers=harness.auth)
+    assert response.status == 202
+    await seen.wait_for(3)
+    await eventually(
+        lambda: (
+            'omnihub_events_duplicate_total{source="/tests"} 2.0'
+            in harness.hub.metrics.render()[0].decode()
+        )
+    )
+    assert sorted(e.data.n for e in seen.events) == [1, 2, 3]  # each exactly once
+
+
 async def test_dead_letters_listed_and_replayed(hub_factory: HubFactory, broker_url: str) -> None:
     harness = await hub_factory(plugins=PLUGINS, broker_url=broker_url)
     healthy = asyncio.Event()
