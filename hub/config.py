@@ -11,7 +11,7 @@ import re
 import tomllib
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
 
@@ -37,6 +37,15 @@ class BrokerSection(Section):
     url: str = "memory://"
     publish_timeout: float = Field(10.0, gt=0)
     drain_timeout: float = Field(10.0, ge=0)
+
+
+class PipelineSection(Section):
+    # "edge": the hub's own publishers (API, webhooks) run the pipeline before one publish
+    # to omnihub.events; "ingress": they publish to omnihub.ingress and the pipeline
+    # consumer does it (one more broker hop). omnihub.ingress is consumed in both modes,
+    # for systems that publish to it directly.
+    mode: Literal["edge", "ingress"] = "edge"
+    concurrency: int = Field(32, ge=1)  # events the ingress consumer handles at once
 
 
 class StoreSection(Section):
@@ -75,6 +84,7 @@ class HubConfig(Section):
     hub: HubSection = HubSection()
     broker: BrokerSection = BrokerSection()
     store: StoreSection = StoreSection()
+    pipeline: PipelineSection = PipelineSection()
     http: HttpSection = HttpSection()
     api: ApiSection = ApiSection()
     logging: LoggingSection = LoggingSection()

@@ -81,6 +81,14 @@ class Pipeline:
         except InvalidEvent as exc:
             log.warning("invalid_event", errors=[e.field for e in exc.errors])
             raise PermanentFailure(str(exc)) from None
+        await self.process(event)
+
+    async def process(self, event: CloudEvent) -> bool:
+        """Dedupe, resolve, stamp and publish one valid event to ``omnihub.events``.
+
+        Returns False for a duplicate (dropped). Raises what the broker raised, with the
+        claim released so a retry can process the event.
+        """
         scope = f"ingress:{event.source}"
         # Resolve, stamp and one publish (bounded by its timeout) fit in the lease; a short
         # lease keeps a crashed process's orphaned claims from stalling a survivor long.
@@ -89,7 +97,7 @@ class Pipeline:
         if claim is Claim.DONE:
             self.metrics.events_duplicate_total.labels(source=event.source).inc()
             log.info("duplicate_dropped", type=event.type)
-            return
+            return False
         if claim is Claim.BUSY:
             raise RuntimeError("another worker still holds this event after its lease")
         try:
@@ -104,3 +112,4 @@ class Pipeline:
             raise
         await self.store.complete(scope, event.id)
         self.metrics.events_out_total.labels(type=event.type).inc()
+        return True

@@ -112,6 +112,7 @@ class Hub:
             consent=consent or StatedConsent(),
             publish_timeout=config.broker.publish_timeout,
         )
+        self._pipeline_spec = pipeline_queue_spec(config.pipeline.concurrency)
         self.runners: dict[str, ConsumerRunner] = {}
         self.routes: dict[str, PluginRoutes] = {}
         self._subscriptions: list[Subscription] = []
@@ -188,7 +189,7 @@ class Hub:
                 self.plugins.call("hub_startup", info, context=self.contexts[info.name])
             )
         self._subscriptions.append(
-            await self.broker.consume(pipeline_queue_spec(), self.pipeline.handle)
+            await self.broker.consume(self._pipeline_spec, self.pipeline.handle)
         )
         for runner in self.runners.values():
             self._subscriptions.append(await self.broker.consume(runner.spec, runner.handle))
@@ -207,7 +208,7 @@ class Hub:
     def queue_specs(self) -> list[QueueSpec]:
         """Every queue this hub declares: unrouted, pipeline, one per consumer."""
         consumers = [runner.spec for runner in self.runners.values()]
-        return [unrouted_queue_spec(), pipeline_queue_spec(), *consumers]
+        return [unrouted_queue_spec(), self._pipeline_spec, *consumers]
 
     async def add_consumer(self, consumer: Consumer, plugin: str = "(runtime)") -> None:
         """Subscribe a consumer on a running hub (tests, dynamic subscriptions)."""
@@ -270,16 +271,7 @@ class Hub:
         drops duplicates). Every publish has settled when it raises.
         """
         valid = self.validate(events)
-        timeout = self.config.broker.publish_timeout
-        outcomes = await asyncio.gather(
-            *(
-                self.broker.publish(
-                    INGRESS_EXCHANGE, event_message(e, INGRESS_KEY), timeout=timeout
-                )
-                for e in valid
-            ),
-            return_exceptions=True,
-        )
+        outcomes = await asyncio.gather(*map(self._accept, valid), return_exceptions=True)
         confirmed = [e for e, outcome in zip(valid, outcomes, strict=True) if outcome is None]
         for event in confirmed:
             self.metrics.events_in_total.labels(type=event.type).inc()
@@ -292,6 +284,15 @@ class Hub:
                 str(failures[0]), ids=[e.id for e in valid], confirmed=[e.id for e in confirmed]
             )
         return [e.id for e in valid]
+
+    async def _accept(self, event: CloudEvent) -> None:
+        if self.config.pipeline.mode == "edge":
+            await self.pipeline.process(event)
+        else:
+            message = event_message(event, INGRESS_KEY)
+            await self.broker.publish(
+                INGRESS_EXCHANGE, message, timeout=self.config.broker.publish_timeout
+            )
 
     async def replay(
         self, events: Sequence[CloudEvent | Mapping[str, Any]], to: str | None = None
