@@ -31,7 +31,6 @@ PIPELINE_QUEUE = "omnihub.pipeline"
 INGRESS_KEY = "event"
 
 
-
 def pipeline_queue_spec(concurrency: int = 32) -> QueueSpec:
     return QueueSpec(
         name=PIPELINE_QUEUE,
