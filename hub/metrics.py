@@ -22,45 +22,31 @@ class Metrics:
 
     def __init__(self) -> None:
         self.registry = CollectorRegistry()
-        r = self.registry
-        self.events_in_total = Counter(
-            "events_in", "Events accepted at ingress.", ["type"], namespace=NAMESPACE, registry=r
+        self.events_in_total = self._counter("events_in", "Events accepted.", "type")
+        self.events_out_total = self._counter(
+            "events_out", "Events published to omnihub.events.", "type"
         )
-        self.events_out_total = Counter(
-            "events_out",
-            "Events published to omnihub.events.",
-            ["type"],
-            namespace=NAMESPACE,
-            registry=r,
-        )
-        self.events_failed_total = Counter(
+        self.events_failed_total = self._counter(
             "events_failed",
             "Deliveries that failed (retried or dead-lettered).",
-            ["type", "consumer"],
-            namespace=NAMESPACE,
-            registry=r,
+            "type",
+            "consumer",
         )
-        self.events_duplicate_total = Counter(
-            "events_duplicate",
-            "Ingress events dropped as duplicates of (source, id).",
-            ["source"],
-            namespace=NAMESPACE,
-            registry=r,
+        self.events_duplicate_total = self._counter(
+            "events_duplicate", "Events dropped as duplicates of (source, id).", "source"
         )
-        self.deliveries_total = Counter(
+        self.deliveries_total = self._counter(
             "deliveries",
             "Deliveries to consumers by outcome "
-            "(ok, retry, dead_letter, skipped_consent, duplicate).",
-            ["consumer", "outcome"],
-            namespace=NAMESPACE,
-            registry=r,
+            "(ok, retry, dead_letter, skipped_consent, skipped_replay, duplicate).",
+            "consumer",
+            "outcome",
         )
-        self.deliveries_dropped_total = Counter(
+        self.deliveries_dropped_total = self._counter(
             "deliveries_dropped",
             "Deliveries withheld because the customer did not allow a purpose the consumer serves.",
-            ["consumer", "purpose"],
-            namespace=NAMESPACE,
-            registry=r,
+            "consumer",
+            "purpose",
         )
         self.handler_seconds = Histogram(
             "handler_seconds",
@@ -68,16 +54,19 @@ class Metrics:
             ["consumer"],
             buckets=HANDLER_BUCKETS,
             namespace=NAMESPACE,
-            registry=r,
+            registry=self.registry,
         )
         self.queue_depth = Gauge(
             "queue_depth",
             "Messages ready in a queue, read at scrape time.",
             ["queue"],
             namespace=NAMESPACE,
-            registry=r,
+            registry=self.registry,
         )
         self._queue_depth_source: QueueDepthSource | None = None
+
+    def _counter(self, name: str, documentation: str, *labels: str) -> Counter:
+        return Counter(name, documentation, labels, namespace=NAMESPACE, registry=self.registry)
 
     def update_queue_depths(self, depths: Mapping[str, int]) -> None:
         """Replace the queue depth gauge with ``depths``; a queue that is gone disappears."""
