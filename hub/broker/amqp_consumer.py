@@ -138,6 +138,8 @@ class AmqpSubscription:
         if previous:
             await asyncio.wait(previous)  # their outcomes are their own business
         async with self._slots:
+            if self._cancelled and self.ordered:
+                return  # left unacked: the channel's close hands it to the standby in order
             if not _channel_alive(incoming):
                 # Delivered on a channel that died meanwhile: it cannot be acked any more
                 # and the broker hands it out again, so the handler would only duplicate.
@@ -279,7 +281,11 @@ class AmqpSubscription:
         self._broker.forget_subscription(self)
         loop = asyncio.get_running_loop()
         deadline = loop.time() + max(drain_timeout, 0.0)
-        if self._queue is not None and self.consumer_tag is not None:
+        # An ordered (single-active-consumer) queue keeps this consumer registered until the
+        # channel closes: a basic.cancel would activate the standby at once, and it would
+        # receive a key's next message while this process still holds the one before.
+        # Closing the channel returns what is unacked and hands over in one step.
+        if self._queue is not None and self.consumer_tag is not None and not self.ordered:
             # RobustQueue.cancel forgets the consumer before its first await, so no
             # reconnect revives it; on a dead connection the RPC itself would only wait for
             # a reconnect (the broker dropped the consumer with the connection anyway).
