@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from hub.logging import build_formatter, configure_logging
-from tests import pii
+from tests import ledgers, pii
 
 # --- No personal data in logs (issue 5): record every log line, scan them at the end. ---
 
@@ -37,6 +37,13 @@ def pytest_configure(config: pytest.Config) -> None:
     root = logging.getLogger()
     if _recorder not in root.handlers:
         root.addHandler(_recorder)
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    if ledgers.REPORTS:
+        terminalreporter.section("fault-test ledgers")
+        for report in ledgers.REPORTS:
+            terminalreporter.write_line(report)
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:

@@ -17,6 +17,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 
 from hub.broker import Broker, BrokerUnavailable, Delivery, Message
+from tests import ledgers
 
 
 @dataclass
@@ -54,6 +55,7 @@ class Ledger:
 
     def check(self) -> None:
         print(self.report())
+        ledgers.record(self.report())
         assert self.attempted == self.confirmed, "every attempted id is resent until confirmed"
         assert not self.lost, f"lost: {sorted(self.lost)[:10]}"
         assert self.duplicate_effects == 0

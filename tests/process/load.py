@@ -20,6 +20,8 @@ from dataclasses import dataclass, field
 
 import aiohttp
 
+from tests import ledgers
+
 from .cluster import TOKEN, HubProcess
 
 REQUEST_TIMEOUT = 20.0  # a request taking longer counts as a hang
@@ -176,6 +178,7 @@ class Ledger:
 
     def check(self, *, max_duplicates: int = 0) -> None:
         print(self.report())
+        ledgers.record(self.report())
         effects = self.effects()
         assert not self.poster.unexpected, self.poster.unexpected[:10]
         assert self.poster.accepted == self.poster.attempted, "every attempted id accepted"
