@@ -5,7 +5,8 @@
     .venv/bin/python bench/run.py --only d1 --events 20000 --rate 300
 
 Scenarios: (a) raw aio-pika publish→consume · (b) raw aio-pika relay in two processes ·
-(c) FastStream relay · (d1) one ``omnihub run`` · (d2) two · profile (py-spy on d1).
+(c) FastStream relay · (d1) one ``omnihub run`` · (d1i) one, pipeline as its own hop ·
+(d2) two · profile (py-spy on d1).
 A benchmark, not a test: nothing here asserts a time. See bench/README.md.
 """
 
@@ -18,23 +19,28 @@ import json
 import os
 import platform
 import shutil
+import signal
+import subprocess
 import sys
 import tempfile
 import traceback
 import uuid
+from dataclasses import replace
 from pathlib import Path
+
+from yarl import URL
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # `bench` as a package
 
 from bench.lib import report
 from bench.lib.procs import CpuMeter, busy_seconds, find_rabbitmq
 from bench.lib.settings import REPO, Settings
-from bench.lib.stats import Result
+from bench.lib.stats import Result, median_run
 from bench.scenarios import omnihub, raw_aiopika, relay
 
-PARTS = ("a", "b", "c", "d1", "d2", "profile")
+PARTS = ("a", "b", "c", "d1", "d1i", "d2", "profile")
 QUIET_CORES = 0.3
-HUB_PARTS = {"d1", "d2", "profile"}
+HUB_PARTS = {"d1", "d1i", "d2", "profile"}
 ALIASES = {"d": tuple(sorted(HUB_PARTS))}
 
 
@@ -57,8 +63,14 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     )
     p.add_argument("--window", type=int, default=256, help="baselines: unconfirmed publishes")
     p.add_argument("--prefetch", type=int, default=128, help="baselines: unacked deliveries")
+    p.add_argument(
+        "--outstanding",
+        type=int,
+        default=1000,
+        help="closed loop: events sent but not yet received, at most (per hub)",
+    )
     p.add_argument("--timeout", type=float, default=300.0, help="bound of each run, seconds")
-    p.add_argument("--repeat", type=int, default=1, help="runs per figure; the median one is shown")
+    p.add_argument("--repeat", type=int, default=1, help="rounds of everything; median shown")
     p.add_argument("--only", default=",".join(PARTS), help=f"comma list of {', '.join(PARTS)}, d")
     p.add_argument(
         "--hub-broker",
@@ -77,7 +89,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "--quiet-wait",
         type=float,
         default=0.0,
-        help="wait up to this many seconds for the machine to be idle (< 0.3 busy cores) first",
+        help="before each round, wait up to this many seconds for an idle machine (< 0.3 cores)",
     )
     return p.parse_args(argv)
 
@@ -134,6 +146,28 @@ async def wait_quiet(limit: float) -> float:
     return busy
 
 
+def revision() -> str:
+    """The commit measured (read-only git), marked when the tree has uncommitted changes."""
+    try:
+        head = subprocess.run(
+            ["git", "-C", str(REPO), "rev-parse", "--short", "HEAD"],
+            capture_output=True,
+            text=True,
+            timeout=10,
+            check=True,
+        ).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "-C", str(REPO), "status", "--porcelain", "--", "hub", "contracts"],
+            capture_output=True,
+            text=True,
+            timeout=10,
+            check=True,
+        ).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        return "?"
+    return head + (" + uncommitted hub/contracts changes" if dirty else "")
+
+
 def machine() -> str:
     model = "?"
     for line in Path("/proc/cpuinfo").read_text().splitlines():
@@ -143,10 +177,10 @@ def machine() -> str:
     return f"{os.cpu_count()} cores ({model}), Python {platform.python_version()}"
 
 
-async def measure(settings: Settings, parts: list[str]) -> tuple[list[Result], str]:
-    cpu = CpuMeter()
-    cpu.watch("driver", os.getpid())
-    cpu.watch("rabbitmq", find_rabbitmq())
+async def one_round(
+    settings: Settings, parts: list[str], cpu: CpuMeter
+) -> tuple[list[Result], str]:
+    """Every selected scenario once; a failing one is reported and the others still run."""
     results: list[Result] = []
     profile = ""
     steps = [
@@ -168,10 +202,8 @@ async def measure(settings: Settings, parts: list[str]) -> tuple[list[Result], s
         results += rows
     hub_parts = set(parts) & HUB_PARTS
     if hub_parts:
-        print(
-            f"-- scenario (d) on {settings.hub_broker}://: {', '.join(sorted(hub_parts))}",
-            flush=True,
-        )
+        names = ", ".join(sorted(hub_parts))
+        print(f"-- scenario (d) on {settings.hub_broker}://: {names}", flush=True)
         try:
             rows, profile = await omnihub.run(settings, cpu, hub_parts)
             results += rows
@@ -180,68 +212,116 @@ async def measure(settings: Settings, parts: list[str]) -> tuple[list[Result], s
     return results, profile
 
 
+async def measure(settings: Settings, parts: list[str]) -> tuple[list[Result], str]:
+    """``settings.repeat`` rounds of all scenarios, then the median round per figure.
+
+    Rounds rather than repeating each scenario in place: the machine is shared, and a
+    burst of someone else's work then hurts one round of every scenario instead of every
+    run of one scenario.
+    """
+    cpu = CpuMeter()
+    cpu.watch("driver", os.getpid())
+    cpu.watch("rabbitmq", find_rabbitmq(URL(settings.amqp_url).port or 5672))
+    runs: dict[str, list[Result]] = {}
+    profile = ""
+    for number in range(settings.repeat):
+        if settings.repeat > 1:
+            print(f"== round {number + 1} of {settings.repeat}", flush=True)
+        if number > 0 and settings.quiet_wait > 0:
+            await wait_quiet(settings.quiet_wait)
+        # One profile is enough, and it is not a reported figure.
+        todo = parts if number == 0 else [p for p in parts if p != "profile"]
+        rows, text = await one_round(replace(settings, round=number), todo, cpu)
+        profile = profile or text
+        for row in rows:
+            runs.setdefault(row.key, []).append(row)
+    results = [median_run(rows, fixed_rate="@" in key) for key, rows in runs.items()]
+    return results, profile
+
+
+async def settings_from(args: argparse.Namespace, parts: list[str], results_dir: Path) -> Settings:
+    hub_broker = await choose_hub_broker(args) if set(parts) & HUB_PARTS else "amqp"
+    return Settings(
+        amqp_url=args.amqp_url,
+        events=args.events,
+        rate=args.rate,
+        rate_seconds=args.rate_seconds,
+        batch=args.batch,
+        concurrency=args.concurrency,
+        batch_concurrency=args.batch_concurrency,
+        window=args.window,
+        prefetch=args.prefetch,
+        outstanding=args.outstanding,
+        timeout=args.timeout,
+        repeat=max(1, args.repeat),
+        quiet_wait=args.quiet_wait,
+        tag=uuid.uuid4().hex[:8],
+        workdir=Path(tempfile.mkdtemp(prefix="omnihub-bench-")),
+        results_dir=results_dir,
+        hub_broker=hub_broker,
+    )
+
+
+async def describe(settings: Settings, stamp: str, idle: float) -> str:
+    return (
+        f"Omnihub benchmark {stamp} · {machine()} · RabbitMQ "
+        f"{await rabbitmq_version(settings.amqp_url)} · commit {revision()} · tag {settings.tag}\n"
+        f"busy elsewhere before start: {idle:.2f} cores · events/run {settings.events} · "
+        f"fixed rate {settings.rate:g}/s for {settings.rate_seconds:g}s · batch "
+        f"{settings.batch} · window {settings.window} · prefetch {settings.prefetch} · "
+        f"outstanding ≤ {settings.outstanding} · "
+        f"repeat {settings.repeat}"
+    )
+
+
 async def main_async(args: argparse.Namespace) -> int:
     parts = selected(args.only)
     stamp = datetime.datetime.now().strftime("%Y-%m-%dT%H%M%S")
     results_dir = args.results / stamp
     results_dir.mkdir(parents=True, exist_ok=True)
-    workdir = Path(tempfile.mkdtemp(prefix="omnihub-bench-"))
+    settings = await settings_from(args, parts, results_dir)
     try:
-        settings = Settings(
-            amqp_url=args.amqp_url,
-            events=args.events,
-            rate=args.rate,
-            rate_seconds=args.rate_seconds,
-            batch=args.batch,
-            concurrency=args.concurrency,
-            batch_concurrency=args.batch_concurrency,
-            window=args.window,
-            prefetch=args.prefetch,
-            timeout=args.timeout,
-            repeat=max(1, args.repeat),
-            tag=uuid.uuid4().hex[:8],
-            workdir=workdir,
-            results_dir=results_dir,
-            hub_broker=await choose_hub_broker(args) if set(parts) & HUB_PARTS else "amqp",
-            profile="profile" in parts,
-        )  # fmt: skip
-        idle = await wait_quiet(args.quiet_wait)
-        header = (
-            f"Omnihub benchmark {stamp} · {machine()} · RabbitMQ "
-            f"{await rabbitmq_version(args.amqp_url)} · tag {settings.tag}\n"
-            f"busy elsewhere before start: {idle:.2f} cores · "
-            f"events/run {settings.events} · fixed rate {settings.rate:g}/s for "
-            f"{settings.rate_seconds:g}s · batch {settings.batch} · window {settings.window} · "
-            f"prefetch {settings.prefetch} · repeat {settings.repeat}"
-        )
+        header = await describe(settings, stamp, await wait_quiet(args.quiet_wait))
         print(header, flush=True)
         results, profile = await measure(settings, parts)
     finally:
         if args.keep_workdir:
-            print(f"work dir kept: {workdir}")
+            print(f"work dir kept: {settings.workdir}")
         else:
-            shutil.rmtree(workdir, ignore_errors=True)
-    by_key = {r.key: r for r in results}
-    print()
-    print(header)
-    print(report.table(results))
-    print(report.LEGEND)
-    print("\nratios (events/s, same run):")
-    print(report.ratios(by_key))
-    print("\ntargets:")
-    print(report.targets(by_key))
-    if profile:
-        print(f"\nprofile of one hub under sustained load (py-spy), in {results_dir}:")
-        print(profile)
-    (results_dir / "results.json").write_text(
+            shutil.rmtree(settings.workdir, ignore_errors=True)
+    print(f"\n{header}\n{report.full(results, profile)}")
+    path = results_dir / "results.json"
+    path.write_text(
         json.dumps({"header": header, "results": [r.as_json() for r in results]}, indent=2) + "\n"
     )
-    print(f"\nresults: {results_dir / 'results.json'}")
+    print(f"\nresults: {path}" + (f" · profile: {results_dir}/profile-hub.*" if profile else ""))
     return 0 if results else 1
 
 
+async def interruptible(args: argparse.Namespace) -> int:
+    """SIGINT/SIGTERM cancel the run, so every ``finally`` stops what it started and
+    deletes what it declared (a background job may even have SIGINT ignored)."""
+    loop = asyncio.get_running_loop()
+    task = asyncio.current_task()
+    assert task is not None
+
+    def stop(sig: signal.Signals) -> None:
+        print(f"\n{sig.name}: stopping processes and deleting queues first", flush=True)
+        for each in (signal.SIGINT, signal.SIGTERM):  # once: a second one must not
+            loop.remove_signal_handler(each)  # interrupt the clean-up
+            loop.add_signal_handler(each, lambda: None)
+        task.cancel()
+
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop, sig)
+    try:
+        return await main_async(args)
+    except asyncio.CancelledError:
+        return 130
+
+
 def main() -> int:
-    return asyncio.run(main_async(parse_args()))
+    return asyncio.run(interruptible(parse_args()))
 
 
 if __name__ == "__main__":

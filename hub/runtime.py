@@ -180,6 +180,16 @@ class Hub:
     # -- life cycle ---------------------------------------------------------------------
 
     async def start(self) -> None:
+        try:
+            await self._start()
+        except BaseException:
+            # Whatever opened must close, or its threads and connections keep the process
+            # alive after a failed start (aiosqlite's thread does).
+            await self.broker.close(0)
+            await self.store.close()
+            raise
+
+    async def _start(self) -> None:
         self.config.hub.data_dir.mkdir(parents=True, exist_ok=True)
         await self.store.open()
         await self.broker.connect()

@@ -128,3 +128,27 @@ def test_doctor_fails_on_a_broken_enabled_plugin_only(
     result = CliRunner().invoke(main, ["--config", str(on), "doctor"])
     assert result.exit_code == 1
     assert "FAIL plugin broken" in result.output
+
+
+def test_run_exits_when_the_store_cannot_open(tmp_path: Path) -> None:
+    """A failed start must end the process (aiosqlite's thread once kept it alive)."""
+    import sqlite3
+    import subprocess
+    import sys
+
+    database = tmp_path / "locked.db"
+    holder = sqlite3.connect(database, isolation_level=None)
+    holder.execute("BEGIN EXCLUSIVE")  # the hub's start then fails: database is locked
+    config = tmp_path / "hub.toml"
+    config.write_text(
+        f'[hub]\ndata_dir = "{tmp_path}"\n[store]\nurl = "sqlite:///{database}"\n[http]\nport = 0\n'
+    )
+    omnihub = Path(sys.executable).parent / "omnihub"
+    try:
+        result = subprocess.run(
+            [omnihub, "--config", str(config), "run"], capture_output=True, text=True, timeout=40
+        )
+    finally:
+        holder.close()
+    assert result.returncode != 0
+    assert "locked" in result.stderr

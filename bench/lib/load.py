@@ -3,8 +3,11 @@
 Two shapes of load:
 
 * ``closed_loop``: a fixed number of senders, each sending its next batch as soon as the
-  previous one was accepted. It finds the maximum sustained rate; latency there is mostly
-  queueing and says little.
+  previous one was accepted and fewer than ``outstanding`` events are on their way (sent,
+  not yet received). It finds the maximum sustained rate. Without that end-to-end bound,
+  a system that accepts faster than it processes (HTTP 202 once the ingress has the
+  event) would pile up a backlog for the whole run, and latency would only measure the
+  backlog; with it, latency at max is what a full pipeline of ``outstanding`` costs.
 * ``open_loop``: batches are due at a fixed rate whatever happens downstream. A batch is
   stamped with the time it was *due*, not the time it went out, so a driver or system that
   falls behind shows up in the latency instead of being hidden (coordinated omission).
@@ -37,6 +40,7 @@ class Ledger:
         self.refused = 0
         self.errors: dict[str, int] = {}  # first words of each distinct send error
         self._all_in = asyncio.Event()
+        self._progress = asyncio.Event()  # set on every receipt or refusal
 
     def mark_sent(self, ids: Iterable[str], at: float | None = None) -> None:
         stamp = self.clock() if at is None else at
@@ -50,6 +54,7 @@ class Ledger:
             self.duplicates += 1
             return
         self.received[event_id] = self.clock() if at is None else at
+        self._progress.set()
         if len(self.received) >= self.expected:
             self._all_in.set()
 
@@ -59,8 +64,19 @@ class Ledger:
         self.expected -= len(ids)
         text = f"{type(error).__name__}: {error}"[:120]
         self.errors[text] = self.errors.get(text, 0) + 1
+        self._progress.set()
         if len(self.received) >= self.expected:
             self._all_in.set()
+
+    @property
+    def outstanding(self) -> int:
+        return len(self.sent) - len(self.received) - self.refused
+
+    async def room_for(self, count: int, limit: int) -> None:
+        """Until ``count`` more events keep the outstanding ones within ``limit``."""
+        while self.outstanding > 0 and self.outstanding + count > limit:
+            self._progress.clear()  # no await between the check and here: no lost wake-up
+            await self._progress.wait()
 
     async def wait_all(self, timeout: float) -> bool:
         try:
@@ -90,12 +106,17 @@ async def _send_one(ledger: Ledger, send: Send, batch: Sequence[str]) -> None:
 
 
 async def closed_loop(
-    ledger: Ledger, batches: Sequence[Sequence[str]], send: Send, concurrency: int
+    ledger: Ledger,
+    batches: Sequence[Sequence[str]],
+    send: Send,
+    concurrency: int,
+    outstanding: int,
 ) -> None:
     pending = iter(batches)  # shared: each batch goes to exactly one sender
 
     async def sender() -> None:
         for batch in pending:
+            await ledger.room_for(len(batch), outstanding)
             ledger.mark_sent(batch)
             await _send_one(ledger, send, batch)
 

@@ -24,16 +24,35 @@ def cpu_seconds(pid: int) -> float | None:
     return (int(fields[11]) + int(fields[12])) / TICKS
 
 
-def find_rabbitmq() -> int | None:
-    """The RabbitMQ server's pid (beam.smp), to account its CPU; None if not visible."""
+def _listening_inodes(port: int) -> set[str]:
+    inodes: set[str] = set()
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        with contextlib.suppress(OSError):
+            for row in Path(table).read_text().splitlines()[1:]:
+                cols = row.split()
+                # local address "HEX_IP:HEX_PORT", state 0A = LISTEN, inode in column 9
+                if cols[3] == "0A" and int(cols[1].rsplit(":", 1)[1], 16) == port:
+                    inodes.add(cols[9])
+    return inodes
+
+
+def find_rabbitmq(port: int = 5672) -> int | None:
+    """The pid of the RabbitMQ node (beam.smp) listening on ``port``, to account its CPU.
+
+    Test suites here start RabbitMQ nodes of their own, so "the" beam.smp is ambiguous;
+    the one owning the listening socket is not. None if it cannot be seen (other user).
+    """
+    sockets = {f"socket:[{inode}]" for inode in _listening_inodes(port)}
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit():
             continue
         with contextlib.suppress(OSError):
-            if (entry / "comm").read_text().strip() == "beam.smp":
-                cmdline = (entry / "cmdline").read_bytes()
-                if b"rabbit" in cmdline:
-                    return int(entry.name)
+            if (entry / "comm").read_text().strip() != "beam.smp":
+                continue
+            for fd in (entry / "fd").iterdir():
+                with contextlib.suppress(OSError):
+                    if os.readlink(fd) in sockets:
+                        return int(entry.name)
     return None
 
 

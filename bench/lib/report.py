@@ -139,3 +139,18 @@ def targets(results: dict[str, Result]) -> str:
             shown = f"{_num(value, 2)} {target.unit}"
         lines.append(f"  {target.text:<62} {shown:>14}  {verdict}")
     return "\n".join(lines)
+
+
+def full(results: list[Result], profile: str) -> str:
+    by_key = {r.key: r for r in results}
+    parts = [
+        table(results),
+        LEGEND,
+        "\nratios (events/s, same run):",
+        ratios(by_key),
+        "\ntargets:",
+        targets(by_key),
+    ]
+    if profile:
+        parts += ["\nprofile of one hub under sustained load (py-spy):", profile]
+    return "\n".join(parts)

@@ -20,13 +20,15 @@ class Settings:
     batch_concurrency: int  # batch requests in flight per hub in closed-loop runs
     window: int  # baselines: publishes awaiting their confirm at once
     prefetch: int  # baselines: unacked deliveries per consumer
+    outstanding: int  # closed loop: events sent but not yet received, at most
     timeout: float  # upper bound of one run, from first send to last receipt
-    repeat: int  # runs per measurement; the median one is reported (the machine is shared)
+    repeat: int  # rounds of every scenario; per figure the median round is reported
+    quiet_wait: float  # before each round, wait up to this long for an idle machine
     tag: str  # unique per invocation: names on RabbitMQ, event ids
     workdir: Path  # temp dir: hub configs, SQLite, receipts, logs (removed afterwards)
     results_dir: Path  # kept: results JSON and the profile (bench/results/ is git-ignored)
     hub_broker: str  # "amqp" or "memory" (the fallback while amqp:// is unusable)
-    profile: bool  # attach py-spy to a hub during an extra sustained run
+    round: int = 0  # which round is running (event ids must differ between rounds)
 
     @property
     def rate_events(self) -> int:
@@ -34,4 +36,4 @@ class Settings:
 
     def event_id(self, run: str, n: int) -> str:
         """Unique across the whole invocation, so the hub's dedupe never drops one."""
-        return f"{self.tag}-{run}-{n}"
+        return f"{self.tag}-r{self.round}-{run}-{n}"

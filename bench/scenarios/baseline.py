@@ -25,7 +25,7 @@ from ..lib.events import EVENT_TYPE, customer_identified, encode
 from ..lib.load import Ledger, chunks, closed_loop, open_loop
 from ..lib.procs import CpuMeter
 from ..lib.settings import Settings
-from ..lib.stats import Result, median_run
+from ..lib.stats import Result
 
 WARM_UP = 300  # events sent before measuring: connections, caches and queues settle
 
@@ -82,11 +82,10 @@ async def measure(
     receiver: Receiver,
     cpu: CpuMeter,
     fixed_rate: bool,
-    attempt: int = 0,
     note: str = "",
 ) -> Result:
     """One run: closed loop at the confirm window (max), or open loop at ``settings.rate``."""
-    run = f"{key}-{'rate' if fixed_rate else 'max'}-{attempt}"
+    run = f"{key}-rate" if fixed_rate else key
     count = settings.rate_events if fixed_rate else settings.events
     ids = [settings.event_id(run, n) for n in range(count)]
     producer.prepare(ids)
@@ -99,7 +98,9 @@ async def measure(
             if fixed_rate:
                 await open_loop(ledger, batches, producer.send, settings.rate, settings.window)
             else:
-                await closed_loop(ledger, batches, producer.send, settings.window)
+                await closed_loop(
+                    ledger, batches, producer.send, settings.window, settings.outstanding
+                )
             await ledger.wait_all(settings.timeout)
     except TimeoutError:
         note = f"{note} (timed out after {settings.timeout:g}s)".strip()
@@ -109,38 +110,14 @@ async def measure(
     return Result.of(key + ("@rate" if fixed_rate else ""), title, mode, ledger, used, note)
 
 
-async def measure_repeated(
-    *,
-    key: str,
-    title: str,
-    settings: Settings,
-    producer: Producer,
-    receiver: Receiver,
-    cpu: CpuMeter,
-    fixed_rate: bool,
-) -> Result:
-    rows = [
-        await measure(
-            key=key,
-            title=title,
-            settings=settings,
-            producer=producer,
-            receiver=receiver,
-            cpu=cpu,
-            fixed_rate=fixed_rate,
-            attempt=attempt,
-        )
-        for attempt in range(settings.repeat)
-    ]
-    return median_run(rows, fixed_rate=fixed_rate)
-
-
 async def warm_up(settings: Settings, producer: Producer, receiver: Receiver, key: str) -> None:
     ids = [settings.event_id(f"{key}-warm", n) for n in range(WARM_UP)]
     producer.prepare(ids)
     ledger = Ledger(time.perf_counter, len(ids))
     receiver.ledger = ledger
     async with asyncio.timeout(settings.timeout):
-        await closed_loop(ledger, chunks(ids, 1), producer.send, settings.window)
+        await closed_loop(
+            ledger, chunks(ids, 1), producer.send, settings.window, settings.outstanding
+        )
         await ledger.wait_all(settings.timeout)
     receiver.ledger = None

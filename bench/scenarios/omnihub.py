@@ -1,4 +1,4 @@
-"""(d) Omnihub end to end: HTTP in → ingress → pipeline → ``omnihub.events`` → consumer.
+"""(d) Omnihub end to end: HTTP in → pipeline → ``omnihub.events`` → the bench consumer.
 
 Real ``omnihub run`` processes (see ``hubs.py``), loaded over HTTP from this process:
 
@@ -10,8 +10,10 @@ Real ``omnihub run`` processes (see ``hubs.py``), loaded over HTTP from this pro
 Latency is request start (or, at a fixed rate, the moment the request was due) → the
 bench consumer's handler, both ``time.time()`` of this machine. Every event is valid,
 names a customer, and passes the pipeline's dedupe, identity and consent stages as they
-exist. ``d1`` is one hub, ``d2`` two hubs sharing RabbitMQ and the SQLite file, with the
-requests spread evenly over both.
+exist. ``d1`` is one hub as configured by default (the pipeline runs at the edge, before
+one publish to ``omnihub.events``), ``d1i`` one hub with the pipeline as its own hop
+through ``omnihub.ingress`` (the shape of the relay baselines), ``d2`` two default hubs
+sharing RabbitMQ and the SQLite file, with the requests spread evenly over both.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import time
+import traceback
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -38,7 +41,7 @@ from ..lib.profile import Sampler, summarise
 from ..lib.rabbit import private_vhost
 from ..lib.report import progress
 from ..lib.settings import Settings
-from ..lib.stats import Result, median_run
+from ..lib.stats import Result
 from .hubs import HubProcess, HubSetup, Receipts, bench_plugin, running_hubs
 
 WARM_UP = 500
@@ -100,13 +103,6 @@ class HubRun:
     prefix: str  # "d1" or "d2"
     title: str
 
-    async def measure_repeated(self, load: Load, *, fixed_rate: bool) -> Result:
-        rows = [
-            await self.measure(load, fixed_rate=fixed_rate, attempt=attempt)
-            for attempt in range(self.settings.repeat)
-        ]
-        return median_run(rows, fixed_rate=fixed_rate)
-
     async def measure(
         self,
         load: Load,
@@ -114,12 +110,11 @@ class HubRun:
         fixed_rate: bool = False,
         events: int | None = None,
         suffix: str = "",
-        attempt: int = 0,
     ) -> Result:
         s = self.settings
         key = f"{self.prefix}.{load.name}{suffix}" + ("@rate" if fixed_rate else "")
         count = events or (s.rate_events if fixed_rate else s.events)
-        ids = [s.event_id(f"{key.replace('@', '-')}-{attempt}", n) for n in range(count)]
+        ids = [s.event_id(key.replace("@", "-"), n) for n in range(count)]
         client = Client(self.session, self.hubs, load.path)
         client.prepared = load.prepare(self.setup, ids)
         batches = chunks(ids, load.per_request)
@@ -132,7 +127,9 @@ class HubRun:
                     await open_loop(ledger, batches, client.send, s.rate, MAX_IN_FLIGHT)
                 else:
                     senders = s.concurrency if load.per_request == 1 else s.batch_concurrency
-                    await closed_loop(ledger, batches, client.send, senders * len(self.hubs))
+                    senders *= len(self.hubs)
+                    bound = s.outstanding * len(self.hubs)
+                    await closed_loop(ledger, batches, client.send, senders, bound)
                 await ledger.wait_all(s.timeout)
         except TimeoutError:
             note = f"timed out after {s.timeout:g}s"
@@ -174,37 +171,52 @@ D1_RUNS = [  # (load, at the fixed rate?)
     ("webhook", True),
 ]
 D2_RUNS = [("api-batch", False), ("webhook", False)]
+# The same hub with the pipeline as its own broker hop (`[pipeline] mode = "ingress"`):
+# the shape of the relay baselines (b) and (c).
+D1I_RUNS = [("api-batch", False), ("webhook", False), ("webhook", True)]
+# Where the CPU goes at saturation, and per event at the fixed rate (less batching there).
+PROFILED_RUNS = [("api-batch", False), ("webhook", True)]
 
 
 async def run(settings: Settings, cpu: CpuMeter, parts: set[str]) -> tuple[list[Result], str]:
-    """``parts`` ⊆ {"d1", "d2", "profile"}. Returns the rows and the profile summary."""
+    """``parts`` ⊆ {"d1", "d1i", "d2", "profile"}. Returns the rows and the profile summary."""
     results: list[Result] = []
     profile = ""
     timeout = aiohttp.ClientTimeout(total=60)
     connector = aiohttp.TCPConnector(limit=0)  # the load generator bounds concurrency
+    work = settings.workdir / f"round-{settings.round}"  # hub dirs, fresh per round
     with bench_plugin():
         async with aiohttp.ClientSession(timeout=timeout, connector=connector) as session:
             if settings.hub_broker == "memory":
                 # Fallback while amqp:// is unusable: one process (memory:// cannot be shared).
-                setup = HubSetup(settings.workdir / "hub-memory", "memory://")
+                setup = HubSetup(work / "hub-memory", "memory://")
+                title = "(d) Omnihub memory://"
+                with_profile = "profile" in parts
                 return await measure_hubs(
-                    settings, setup, session, cpu, 1, "dm", "(d) Omnihub memory://", D1_RUNS,
-                    profile="profile" in parts,
-                )  # fmt: skip
+                    settings, setup, session, cpu, 1, "dm", title, D1_RUNS, profile=with_profile
+                )
             async with private_vhost(settings.amqp_url, settings.tag) as url:
                 problem = await amqp_usable(url)
                 if problem:
                     raise RuntimeError(f"the hub's amqp:// transport is not usable: {problem}")
                 if parts & {"d1", "profile"}:
-                    setup = HubSetup(settings.workdir / "hub-one", url)
+                    setup = HubSetup(work / "hub-one", url)
                     runs = D1_RUNS if "d1" in parts else []
+                    title = "(d) Omnihub 1 hub"
+                    with_profile = "profile" in parts
                     rows, profile = await measure_hubs(
-                        settings, setup, session, cpu, 1, "d1", "(d) Omnihub 1 hub", runs,
-                        profile="profile" in parts,
-                    )  # fmt: skip
+                        settings, setup, session, cpu, 1, "d1", title, runs, profile=with_profile
+                    )
+                    results += rows
+                if "d1i" in parts:
+                    setup = HubSetup(work / "hub-ingress", url, pipeline_mode="ingress")
+                    title = "(d) Omnihub 1 hub, ingress hop"
+                    rows, _ = await measure_hubs(
+                        settings, setup, session, cpu, 1, "d1i", title, D1I_RUNS
+                    )
                     results += rows
                 if "d2" in parts:
-                    setup = HubSetup(settings.workdir / "hub-two", url)
+                    setup = HubSetup(work / "hub-two", url)
                     rows, _ = await measure_hubs(
                         settings, setup, session, cpu, 2, "d2", "(d) Omnihub 2 hubs", D2_RUNS
                     )
@@ -224,42 +236,56 @@ async def measure_hubs(
     *,
     profile: bool = False,
 ) -> tuple[list[Result], str]:
-    """Start ``count`` hubs, warm them up, measure ``runs``, optionally profile hub 0."""
+    """Start ``count`` hubs, warm them up, measure ``runs``, optionally profile hub 0.
+
+    A failure (a hub that does not start, a run that breaks) is printed and ends this
+    group only: what was measured before it is kept.
+    """
     setup.workdir.mkdir(parents=True)
     results: list[Result] = []
     summary = ""
     by_name = loads(settings)
-    async with running_hubs(setup, count, session) as hubs:
-        labels = {f"hub{h.index}" if count > 1 else "hub": h.pid for h in hubs}
-        for label, pid in labels.items():
-            cpu.watch(label, pid)
-        try:
-            receipts = Receipts([h.receipts for h in hubs])
-            run = HubRun(settings, setup, session, hubs, receipts, cpu, prefix, title)
-            await run.measure(by_name["api-batch"], events=WARM_UP, suffix="-warm-up")
-            for name, fixed_rate in runs:
-                results.append(await run.measure_repeated(by_name[name], fixed_rate=fixed_rate))
-            if profile:
-                row, summary = await profiled(run, by_name["api-batch"], hubs[0])
-                results.append(row)
-        finally:
-            for label in labels:
-                cpu.forget(label)
+    try:
+        async with running_hubs(setup, count, session) as hubs:
+            labels = {f"hub{h.index}" if count > 1 else "hub": h.pid for h in hubs}
+            for label, pid in labels.items():
+                cpu.watch(label, pid)
+            try:
+                receipts = Receipts([h.receipts for h in hubs])
+                run = HubRun(settings, setup, session, hubs, receipts, cpu, prefix, title)
+                await run.measure(by_name["api-batch"], events=WARM_UP, suffix="-warm-up")
+                for name, fixed_rate in runs:
+                    results.append(await run.measure(by_name[name], fixed_rate=fixed_rate))
+                if profile:
+                    summaries = []
+                    for name, fixed_rate in PROFILED_RUNS:
+                        row, text = await profiled(run, by_name[name], fixed_rate, hubs[0])
+                        results.append(row)
+                        summaries.append(f"-- {row.title} at {row.mode}:\n{text}")
+                    summary = "\n".join(summaries)
+            finally:
+                for label in labels:
+                    cpu.forget(label)
+    except Exception:
+        print(f"! {title} failed:\n{traceback.format_exc()}", flush=True)
     return results, summary
 
 
-async def profiled(run: HubRun, load: Load, hub: HubProcess) -> tuple[Result, str]:
-    """An extra sustained run with py-spy sampling the hub; its figures are not reported."""
-    raw = run.settings.results_dir / "profile-hub.raw.txt"
+async def profiled(
+    run: HubRun, load: Load, fixed_rate: bool, hub: HubProcess
+) -> tuple[Result, str]:
+    """An extra run with py-spy sampling the hub; its figures are not reported."""
+    name = f"profile-hub-{load.name}" + ("-rate" if fixed_rate else "")
+    raw = run.settings.results_dir / f"{name}.raw.txt"
     sampler = Sampler(hub.pid, raw)
     try:
         await asyncio.sleep(1.0)  # py-spy attaches
-        row = await run.measure(load, suffix="-profiled")
+        row = await run.measure(load, fixed_rate=fixed_rate, suffix="-profiled")
     finally:
         sampler.stop()
     row.note = "py-spy attached: for the profile only, not a reported figure"
     if not raw.exists():
         return row, f"py-spy wrote nothing; see {sampler.log}"
     summary = summarise(raw).render()
-    raw.with_name("profile-hub.summary.txt").write_text(summary + "\n")
+    raw.with_name(f"{name}.summary.txt").write_text(summary + "\n")
     return row, summary

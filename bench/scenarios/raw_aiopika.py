@@ -16,7 +16,7 @@ from ..lib.procs import CpuMeter
 from ..lib.rabbit import QUEUE_ARGUMENTS, bench_names, delete_names, named
 from ..lib.settings import Settings
 from ..lib.stats import Result
-from .baseline import Producer, Receiver, measure_repeated, warm_up
+from .baseline import Producer, Receiver, measure, warm_up
 
 TITLE = "(a) raw aio-pika publish→consume"
 
@@ -47,7 +47,7 @@ async def run(settings: Settings, cpu: CpuMeter) -> list[Result]:
             await warm_up(settings, producer, receiver, "a")
             for fixed_rate in (False, True):
                 results.append(
-                    await measure_repeated(
+                    await measure(
                         key="a",
                         title=TITLE,
                         settings=settings,

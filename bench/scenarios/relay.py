@@ -23,7 +23,7 @@ from ..lib.procs import CpuMeter, started, tail
 from ..lib.rabbit import QUEUE_ARGUMENTS, bench_names, delete_names, named
 from ..lib.settings import REPO, Settings
 from ..lib.stats import Result
-from .baseline import Producer, Receiver, measure_repeated, warm_up
+from .baseline import Producer, Receiver, measure, warm_up
 
 RELAYS = {
     "b": ("bench.relays.aiopika_relay", "(b) raw aio-pika relay, 2 processes"),
@@ -98,7 +98,7 @@ async def run(settings: Settings, cpu: CpuMeter, key: str) -> list[Result]:
             await warm_up(settings, producer, receiver, key)
             for fixed_rate in (False, True):
                 results.append(
-                    await measure_repeated(
+                    await measure(
                         key=key,
                         title=title,
                         settings=settings,

@@ -69,20 +69,32 @@ class SqliteStore:
         if self.path != ":memory:":
             Path(self.path).parent.mkdir(parents=True, exist_ok=True)
         self._db = await aiosqlite.connect(self.path, isolation_level=None)
-        await self.db.execute("PRAGMA journal_mode=WAL")
-        await self.db.execute("PRAGMA synchronous=NORMAL")
-        await self.db.execute("PRAGMA busy_timeout=5000")
-        await self._migrate()
+        try:
+            await self.db.execute("PRAGMA busy_timeout=5000")
+            await self.db.execute("PRAGMA journal_mode=WAL")
+            await self.db.execute("PRAGMA synchronous=NORMAL")
+            await self._migrate()
+        except BaseException:
+            await self.close()  # its thread would otherwise keep the process alive
+            raise
 
     async def _migrate(self) -> None:
-        await self.db.execute("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER)")
-        async with self.db.execute("SELECT max(version) FROM schema_version") as cursor:
-            row = await cursor.fetchone()
-        current = (row[0] if row else None) or 0
-        for version, sql in enumerate(MIGRATIONS[current:], start=current + 1):
-            await self.db.executescript(
-                f"BEGIN; {sql}; INSERT INTO schema_version VALUES ({version}); COMMIT;"
-            )
+        # BEGIN IMMEDIATE takes the write lock before reading the version, so hub processes
+        # starting together on a fresh file migrate one after the other, never twice.
+        await self.db.execute("BEGIN IMMEDIATE")
+        try:
+            await self.db.execute("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER)")
+            async with self.db.execute("SELECT max(version) FROM schema_version") as cursor:
+                row = await cursor.fetchone()
+            current = (row[0] if row else None) or 0
+            for version, sql in enumerate(MIGRATIONS[current:], start=current + 1):
+                for statement in filter(str.strip, sql.split(";")):
+                    await self.db.execute(statement)
+                await self.db.execute("INSERT INTO schema_version VALUES (?)", (version,))
+            await self.db.execute("COMMIT")
+        except BaseException:
+            await self.db.execute("ROLLBACK")
+            raise
 
     async def close(self) -> None:
         if self._db is not None:

@@ -118,3 +118,20 @@ async def test_claim_or_wait_sees_the_other_workers_outcome(store: Store) -> Non
 async def test_claim_or_wait_takes_over_a_crashed_workers_claim(store: Store) -> None:
     assert await store.claim("s", "orphan", lease_seconds=0.2) is Claim.NEW  # then "crashes"
     assert await claim_or_wait(store, "s", "orphan", lease_seconds=0.2) is Claim.NEW
+
+
+async def test_stores_opening_a_fresh_file_together_migrate_once(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'fresh.db'}"
+    stores = [open_store(url) for _ in range(4)]
+    await asyncio.gather(*(s.open() for s in stores))
+    try:
+        assert await stores[0].claim("s", "e") is Claim.NEW
+        assert await stores[1].claim("s", "e") is Claim.BUSY
+    finally:
+        for s in stores:
+            await s.close()
+    import sqlite3
+
+    with sqlite3.connect(tmp_path / "fresh.db") as db:
+        versions = [v for (v,) in db.execute("SELECT version FROM schema_version ORDER BY 1")]
+    assert versions == [1, 2]
