@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import time
 from dataclasses import dataclass
+from functools import cached_property
 
 import structlog
 from omnihub_contracts import CloudEvent, EventRegistry, InvalidEvent
@@ -19,10 +20,14 @@ from .broker import (
     QueueSpec,
 )
 from .metrics import Metrics
+from .pipeline import event_message
 from .plugin_api import Consumer
 from .store import Claim, Store, claim_or_wait
 
 log = structlog.get_logger("hub.consumers")
+
+H_REPLAY = "x-omnihub-replay"
+BROADCAST, TARGETED = "broadcast", "targeted"
 
 
 def queue_name(consumer_name: str) -> str:
@@ -37,7 +42,7 @@ class ConsumerRunner:
     store: Store
     metrics: Metrics
 
-    @property
+    @cached_property
     def spec(self) -> QueueSpec:
         c = self.consumer
         return QueueSpec(
@@ -111,16 +116,7 @@ class ConsumerRunner:
         self.metrics.deliveries_total.labels(consumer=self.consumer.name, outcome=outcome).inc()
 
 
-H_REPLAY = "x-omnihub-replay"
-BROADCAST, TARGETED = "broadcast", "targeted"
-
-
 def replay_message(event: CloudEvent, *, targeted: bool) -> Message:
     """An event re-sent on purpose: consumers handle it even if they handled it before."""
-    from .pipeline import event_message
-
-    message = event_message(event, event.routing_key)
     mode = TARGETED if targeted else BROADCAST
-    return Message(
-        message.body, message.message_id, message.routing_key, {**message.headers, H_REPLAY: mode}
-    )
+    return event_message(event, event.routing_key, {H_REPLAY: mode})

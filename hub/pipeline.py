@@ -1,4 +1,7 @@
-"""The core pipeline: consumes ``omnihub.ingress``, publishes enriched events to ``omnihub.events``.
+"""The core pipeline: enriches events and publishes them to ``omnihub.events``.
+
+It runs where events enter (``Pipeline.process``, the default "edge" mode) and as the
+consumer of ``omnihub.ingress`` (``Pipeline.handle``), for systems that publish there.
 
 validate → drop duplicates by (source, id) → resolve identity → stamp consent → publish.
 The duplicate claim completes only after the publish is confirmed, so a crash in between
@@ -6,6 +9,8 @@ means a redelivery publishes again (at-least-once) rather than losing the event.
 """
 
 from __future__ import annotations
+
+from collections.abc import Mapping
 
 import structlog
 from omnihub_contracts import CloudEvent, EventRegistry, InvalidEvent
@@ -40,13 +45,15 @@ def pipeline_queue_spec(concurrency: int = 32) -> QueueSpec:
     )
 
 
-def event_message(event: CloudEvent, routing_key: str) -> Message:
+def event_message(
+    event: CloudEvent, routing_key: str, headers: Mapping[str, str | int] | None = None
+) -> Message:
     order_key = event.customerid or event.subject or event.id
     return Message(
         body=event.to_json(),
         message_id=event.id,
         routing_key=routing_key,
-        headers={H_ORDER_KEY: order_key},
+        headers={H_ORDER_KEY: order_key, **(headers or {})},
     )
 
 

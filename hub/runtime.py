@@ -9,7 +9,14 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import structlog
-from omnihub_contracts import CloudEvent, EventType, FieldError, InvalidEvent, core_registry
+from omnihub_contracts import (
+    RESERVED_NAMESPACES,
+    CloudEvent,
+    EventType,
+    FieldError,
+    InvalidEvent,
+    core_registry,
+)
 
 from .broker import (
     DEAD_LETTER_EXCHANGE,
@@ -23,7 +30,7 @@ from .broker import (
     open_broker,
 )
 from .config import ConfigError, HubConfig
-from .consumers import ConsumerRunner
+from .consumers import ConsumerRunner, replay_message
 from .metrics import Metrics
 from .pipeline import INGRESS_KEY, Pipeline, event_message, pipeline_queue_spec
 from .plugin_api import Consumer, ErasureReceipt, ErasureRequest, Health, PluginContext
@@ -150,8 +157,6 @@ class Hub:
             self.routes[info.name] = routes
 
     def _type_registrar(self, plugin: str) -> Any:
-        from omnihub_contracts import RESERVED_NAMESPACES
-
         def register(event_type: EventType) -> None:
             namespace = event_type.name.split(".", 1)[0]
             if namespace in RESERVED_NAMESPACES:
@@ -309,8 +314,6 @@ class Hub:
     ) -> int:
         """Re-deliver already-processed events, bypassing ingress dedupe: to one consumer's
         queue, or (``to=None``) to every subscriber through ``omnihub.events``."""
-        from .consumers import replay_message
-
         valid = self.validate(events)
         if to is not None and to not in self.runners:
             raise KeyError(to)
