@@ -11,6 +11,7 @@ from .hookspecs import hookimpl
 from .plugin_api import (
     ConfigModel,
     Consumer,
+    CustomerDirectory,
     ErasureReceipt,
     ErasureRequest,
     Health,
@@ -27,6 +28,7 @@ __all__ = [
     "ConfigError",
     "ConfigModel",
     "Consumer",
+    "CustomerDirectory",
     "ErasureReceipt",
     "ErasureRequest",
     "EventType",

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import Any, Literal, Protocol
 
@@ -65,6 +66,21 @@ class Publisher(Protocol):
     async def __call__(self, events: Sequence[CloudEvent]) -> list[str]: ...
 
 
+class CustomerDirectory(Protocol):
+    """Read access to the profile store, for plugins that need to know a customer."""
+
+    async def find(self, identifier: Identifier) -> str | None:
+        """The surviving customer id an identifier belongs to (normalised as the pipeline
+        does, e.g. ``phone:+55 11 99999-9999``), or None if no profile has it."""
+
+    async def identifiers(self, customer_id: str) -> list[Identifier]:
+        """The identifiers of a customer (a merged id answers for its survivor)."""
+
+    async def last_inbound(self, customer_id: str, channel: str) -> datetime | None:
+        """When the customer last sent a message (``message.received``) on ``channel``:
+        e.g. to check WhatsApp's 24-hour customer-service window."""
+
+
 @dataclass(frozen=True)
 class PluginContext:
     """What a plugin gets from the hub: its name, its validated config and a publisher.
@@ -78,6 +94,7 @@ class PluginContext:
     data_dir: Path  # a directory the plugin may keep files in
     publish: Publisher
     log: Any  # a structlog logger bound to plugin=<name>
+    customers: CustomerDirectory  # the hub's profile store, read-only
     # Per-hub state from hub_startup to hub_shutdown: a plugin module is shared by every hub
     # in a process (tests start several), so module globals would mix them up.
     state: dict[str, Any] = field(default_factory=dict)

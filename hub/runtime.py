@@ -33,9 +33,16 @@ from .config import ConfigError, HubConfig
 from .consumers import ConsumerRunner, replay_message
 from .metrics import Metrics
 from .pipeline import INGRESS_KEY, Pipeline, event_message, pipeline_queue_spec
-from .plugin_api import Consumer, ErasureReceipt, ErasureRequest, Health, PluginContext
+from .plugin_api import (
+    Consumer,
+    CustomerDirectory,
+    ErasureReceipt,
+    ErasureRequest,
+    Health,
+    PluginContext,
+)
 from .plugins import PluginInfo, PluginSet, load_plugins
-from .stages import ConsentStage, IdentityStage, StatedConsent, StatedIdentity
+from .stages import ConsentStage, IdentityStage, NoProfiles, StatedConsent, StatedIdentity
 from .store import open_store
 
 log = structlog.get_logger("hub.runtime")
@@ -99,6 +106,7 @@ class Hub:
         strict: bool | None = None,
         identity: IdentityStage | None = None,
         consent: ConsentStage | None = None,
+        customers: CustomerDirectory | None = None,
     ):
         self.config = config
         self.strict = config.hub.strict if strict is None else strict
@@ -109,6 +117,7 @@ class Hub:
         )
         self.broker = open_broker(config.broker.url)
         self.store = open_store(config.store.url)
+        self.customers = customers or NoProfiles()
         self.contexts = {p.name: self._context(p) for p in self.plugins.enabled}
         self.pipeline = Pipeline(
             broker=self.broker,
@@ -136,6 +145,7 @@ class Hub:
             config=info.config,
             data_dir=data_dir,
             publish=self.publish,
+            customers=self.customers,
             log=structlog.get_logger(f"plugins.{info.name}").bind(plugin=info.name),
         )
 

@@ -6,9 +6,10 @@ stated; the identity and consent issues replace them with store-backed stages.
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Protocol
 
-from omnihub_contracts import CloudEvent
+from omnihub_contracts import CloudEvent, Identifier
 
 
 class IdentityStage(Protocol):
@@ -33,3 +34,16 @@ class StatedConsent:
 
     async def stamp(self, event: CloudEvent) -> CloudEvent:
         return event
+
+
+class NoProfiles:
+    """The customer directory of a hub that keeps no profiles: it knows nobody."""
+
+    async def find(self, identifier: Identifier) -> str | None:
+        return None
+
+    async def identifiers(self, customer_id: str) -> list[Identifier]:
+        return []
+
+    async def last_inbound(self, customer_id: str, channel: str) -> datetime | None:
+        return None

@@ -14,7 +14,7 @@ from aiohttp.test_utils import TestClient, TestServer
 from omnihub_contracts import CloudEvent
 
 from ..config import HubConfig
-from ..plugin_api import Consumer, RetryPolicy
+from ..plugin_api import Consumer, CustomerDirectory, RetryPolicy
 from ..runtime import Hub
 
 ADMIN_TOKEN = "omnihub-test-admin-token"
@@ -131,6 +131,7 @@ async def hub_factory(tmp_path: Path) -> AsyncIterator[HubFactory]:
         config: Mapping[str, Mapping[str, Any]] | None = None,
         discover: bool = False,
         broker_url: str = "memory://",
+        customers: CustomerDirectory | None = None,
         **sections: Any,
     ) -> HubHarness:
         tables: dict[str, Mapping[str, Any]] = {name: {} for name in plugins or {}}
@@ -138,7 +139,7 @@ async def hub_factory(tmp_path: Path) -> AsyncIterator[HubFactory]:
         hub_config = make_config(
             tmp_path / f"hub{len(started)}", plugins=tables, broker_url=broker_url, **sections
         )
-        hub = Hub(hub_config, extra_plugins=plugins, discover=discover)
+        hub = Hub(hub_config, extra_plugins=plugins, discover=discover, customers=customers)
         await _delete_queues(hub)  # a shared RabbitMQ may hold a crashed run's leftovers
         await hub.start()
         client: TestClient[Any, Any] = TestClient(TestServer(build_app(hub)))

@@ -7,8 +7,11 @@ green CI can never hide skipped integration tests.
 from __future__ import annotations
 
 import os
+import shutil
 import socket
-from urllib.parse import urlsplit
+import subprocess
+from collections.abc import Iterator
+from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 
@@ -52,7 +55,37 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
 BROKERS = ["memory://", pytest.param(AMQP_URL, marks=pytest.mark.rabbitmq, id="amqp")]
 
 
+def _rabbitmqctl(*args: str) -> None:
+    subprocess.run(["rabbitmqctl", *args], capture_output=True, timeout=60, check=True)
+
+
+@pytest.fixture(scope="session")
+def amqp_session_url() -> Iterator[str]:
+    """``AMQP_URL`` in a virtual host of this test run, when ``rabbitmqctl`` can make one.
+
+    Hubs declare fixed queue names (``omnihub.pipeline`` …): two test runs on one broker
+    (CI and a developer, two worktrees) would otherwise take each other's messages.
+    """
+    if shutil.which("rabbitmqctl") is None or not is_reachable(AMQP_URL):
+        yield AMQP_URL
+        return
+    vhost = f"omnihub-test-{os.getpid()}"
+    parts = urlsplit(AMQP_URL)
+    try:
+        _rabbitmqctl("add_vhost", vhost)
+        _rabbitmqctl("set_permissions", "-p", vhost, parts.username or "guest", ".*", ".*", ".*")
+    except (OSError, subprocess.SubprocessError):
+        yield AMQP_URL  # no rights to add one: share the default vhost
+        return
+    try:
+        yield urlunsplit(parts._replace(path="/" + vhost))
+    finally:
+        subprocess.run(["rabbitmqctl", "delete_vhost", vhost], capture_output=True, timeout=60)
+
+
 @pytest.fixture(params=BROKERS, ids=["memory", "amqp"])
 def broker_url(request: pytest.FixtureRequest) -> str:
     """Parametrises a test over the in-process broker and RabbitMQ: one body, both modes."""
+    if request.param == AMQP_URL:
+        return str(request.getfixturevalue("amqp_session_url"))
     return str(request.param)
