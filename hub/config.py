@@ -17,7 +17,9 @@ from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
 
 ENV_PREFIX = "OMNIHUB_"
 _ENV_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
-SCOPES = frozenset({"events:write", "dlq:read", "dlq:write", "admin"})
+SCOPES = frozenset(
+    {"events:write", "dlq:read", "dlq:write", "customers:read", "customers:write", "admin"}
+)
 
 
 class ConfigError(ValueError):
@@ -53,6 +55,21 @@ class StoreSection(Section):
     dedupe_hours: float = Field(48.0, ge=24.0)  # ingress duplicates are dropped this long
 
 
+class IdentifierRule(Section):
+    priority: int = 50  # when identifiers conflict, the lowest priority is set aside
+    limit: int = Field(5, ge=1)  # values of this kind one profile may hold
+
+
+class IdentitySection(Section):
+    """How identifiers resolve to one customer; ``kinds`` and ``blocklist`` add to the
+    built-in defaults (hub/identity/policy.py). A kind key may end in ``*`` (``crm:*``)."""
+
+    default_region: str = Field("BR", pattern=r"^[A-Z]{2}$")  # for phones without +country
+    kinds: dict[str, IdentifierRule] = {}
+    blocklist: dict[str, list[str]] = {}  # kind ("*": any) -> fnmatch patterns of values
+    source_priority: dict[str, int] = {}  # trait source -> rank; higher beats newer
+
+
 class HttpSection(Section):
     host: str = "127.0.0.1"
     port: int = Field(8080, ge=0, le=65535)
@@ -85,6 +102,7 @@ class HubConfig(Section):
     broker: BrokerSection = BrokerSection()
     store: StoreSection = StoreSection()
     pipeline: PipelineSection = PipelineSection()
+    identity: IdentitySection = IdentitySection()
     http: HttpSection = HttpSection()
     api: ApiSection = ApiSection()
     logging: LoggingSection = LoggingSection()

@@ -48,6 +48,17 @@ class Metrics:
             "consumer",
             "purpose",
         )
+        self.identity_resolutions_total = self._counter(
+            "identity_resolutions",
+            "Events resolved to a customer, by outcome (known, created, merged, none).",
+            "outcome",
+        )
+        self.identifiers_set_aside_total = self._counter(
+            "identifiers_set_aside",
+            "Identifiers that linked nobody (junk, limit, unmerged_before).",
+            "kind",
+            "reason",
+        )
         self.handler_seconds = Histogram(
             "handler_seconds",
             "Time a consumer's handler took.",

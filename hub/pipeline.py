@@ -26,6 +26,7 @@ from .broker import (
     PermanentFailure,
     QueueSpec,
 )
+from .identity.outbox import Outbox
 from .metrics import Metrics
 from .stages import ConsentStage, IdentityStage
 from .store import Claim, Store, claim_or_wait
@@ -67,6 +68,7 @@ class Pipeline:
         metrics: Metrics,
         identity: IdentityStage,
         consent: ConsentStage,
+        outbox: Outbox,
         publish_timeout: float = 10.0,
     ):
         self.broker = broker
@@ -75,6 +77,7 @@ class Pipeline:
         self.metrics = metrics
         self.identity = identity
         self.consent = consent
+        self.outbox = outbox
         self.publish_timeout = publish_timeout
 
     async def handle(self, delivery: Delivery) -> None:
@@ -83,11 +86,10 @@ class Pipeline:
             event_id=delivery.message.message_id, stage="pipeline"
         )
         try:
-            event = self.registry.parse(delivery.message.body)
+            await self.process(self.registry.parse(delivery.message.body))
         except InvalidEvent as exc:
             log.warning("invalid_event", errors=[e.field for e in exc.errors])
             raise PermanentFailure(str(exc)) from None
-        await self.process(event)
 
     async def process(self, event: CloudEvent) -> bool:
         """Dedupe, resolve, stamp and publish one valid event to ``omnihub.events``.
@@ -107,7 +109,8 @@ class Pipeline:
         if claim is Claim.BUSY:
             raise RuntimeError("another worker still holds this event after its lease")
         try:
-            event = await self.consent.stamp(await self.identity.resolve(event))
+            resolved = await self.identity.resolve(event)
+            event = await self.consent.stamp(resolved.event)
             await self.broker.publish(
                 EVENTS_EXCHANGE,
                 event_message(event, event.routing_key),
@@ -118,4 +121,25 @@ class Pipeline:
             raise
         await self.store.complete(scope, event.id)
         self.metrics.events_out_total.labels(type=event.type).inc()
+        await self.announce(resolved.announcements)
         return True
+
+    async def announce(self, events: list[CloudEvent]) -> None:
+        """Publish what identity resolution announced and clear it from the outbox.
+
+        Best effort: a failure leaves the rest in the outbox for the hub's sweep.
+        """
+        published: list[str] = []
+        try:
+            for announcement in events:
+                stamped = await self.consent.stamp(announcement)
+                await self.broker.publish(
+                    EVENTS_EXCHANGE,
+                    event_message(stamped, stamped.routing_key),
+                    timeout=self.publish_timeout,
+                )
+                published.append(announcement.id)
+                self.metrics.events_out_total.labels(type=announcement.type).inc()
+            await self.outbox.done(published)
+        except Exception as exc:
+            log.warning("announce_deferred", error=type(exc).__name__, events=len(events))

@@ -31,6 +31,7 @@ from .broker import (
 )
 from .config import ConfigError, HubConfig
 from .consumers import ConsumerRunner, replay_message
+from .identity import IdentityService
 from .metrics import Metrics
 from .pipeline import INGRESS_KEY, Pipeline, event_message, pipeline_queue_spec
 from .plugin_api import (
@@ -42,13 +43,14 @@ from .plugin_api import (
     PluginContext,
 )
 from .plugins import PluginInfo, PluginSet, load_plugins
-from .stages import ConsentStage, IdentityStage, NoProfiles, StatedConsent, StatedIdentity
+from .stages import ConsentStage, IdentityStage, StatedConsent
 from .store import open_store
 
 log = structlog.get_logger("hub.runtime")
 
 UNROUTED_QUEUE = "omnihub.unrouted"
 CLAIM_PURGE_INTERVAL = 3600.0
+OUTBOX_SWEEP_INTERVAL = 10.0  # seconds between sweeps for announcements left unpublished
 
 
 def unrouted_queue_spec() -> QueueSpec:
@@ -117,15 +119,17 @@ class Hub:
         )
         self.broker = open_broker(config.broker.url)
         self.store = open_store(config.store.url)
-        self.customers = customers or NoProfiles()
+        self.identity = IdentityService(self.store, self.registry, config.identity, self.metrics)
+        self.customers = customers or self.identity
         self.contexts = {p.name: self._context(p) for p in self.plugins.enabled}
         self.pipeline = Pipeline(
             broker=self.broker,
             store=self.store,
             registry=self.registry,
             metrics=self.metrics,
-            identity=identity or StatedIdentity(),
+            identity=identity or self.identity.resolver,
             consent=consent or StatedConsent(),
+            outbox=self.identity.outbox,
             publish_timeout=config.broker.publish_timeout,
         )
         self._pipeline_spec = pipeline_queue_spec(config.pipeline.concurrency)
@@ -219,6 +223,7 @@ class Hub:
         for runner in self.runners.values():
             self._subscriptions.append(await self.broker.consume(runner.spec, runner.handle))
         self._tasks.append(asyncio.create_task(self._purge_claims_forever()))
+        self._tasks.append(asyncio.create_task(self._sweep_outbox_forever()))
         self.started = True
         log.info("hub_started", broker=self.broker.url.split("://")[0], consumers=len(self.runners))
 
@@ -269,6 +274,18 @@ class Hub:
                 await self.store.purge_claims(self.config.store.dedupe_hours * 3600)
             except Exception:
                 log.exception("claim_purge_failed")
+
+    async def _sweep_outbox_forever(self) -> None:
+        while True:
+            await asyncio.sleep(OUTBOX_SWEEP_INTERVAL)
+            await self.sweep_outbox(older_than=OUTBOX_SWEEP_INTERVAL)
+
+    async def sweep_outbox(self, older_than: float) -> None:
+        """Publish announcements a crash or an outage left in the outbox."""
+        try:
+            await self.pipeline.announce(await self.identity.outbox.pending(older_than))
+        except Exception:
+            log.exception("outbox_sweep_failed")
 
     # -- publishing ---------------------------------------------------------------------
 

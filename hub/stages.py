@@ -6,14 +6,23 @@ stated; the identity and consent issues replace them with store-backed stages.
 
 from __future__ import annotations
 
-from datetime import datetime
+from dataclasses import dataclass, field
 from typing import Protocol
 
-from omnihub_contracts import CloudEvent, Identifier
+from omnihub_contracts import CloudEvent
+
+
+@dataclass
+class Resolved:
+    """An event stamped with its ``customerid``, and what resolving it announces
+    (``customer.merged`` …), already in the outbox: publish, then mark them done."""
+
+    event: CloudEvent
+    announcements: list[CloudEvent] = field(default_factory=list)
 
 
 class IdentityStage(Protocol):
-    async def resolve(self, event: CloudEvent) -> CloudEvent:
+    async def resolve(self, event: CloudEvent) -> Resolved:
         """Return the event stamped with the customer's ``customerid``."""
 
 
@@ -25,8 +34,8 @@ class ConsentStage(Protocol):
 class StatedIdentity:
     """Trusts the ``customerid`` the producer stated (none: the event has no customer)."""
 
-    async def resolve(self, event: CloudEvent) -> CloudEvent:
-        return event
+    async def resolve(self, event: CloudEvent) -> Resolved:
+        return Resolved(event)
 
 
 class StatedConsent:
@@ -34,16 +43,3 @@ class StatedConsent:
 
     async def stamp(self, event: CloudEvent) -> CloudEvent:
         return event
-
-
-class NoProfiles:
-    """The customer directory of a hub that keeps no profiles: it knows nobody."""
-
-    async def find(self, identifier: Identifier) -> str | None:
-        return None
-
-    async def identifiers(self, customer_id: str) -> list[Identifier]:
-        return []
-
-    async def last_inbound(self, customer_id: str, channel: str) -> datetime | None:
-        return None

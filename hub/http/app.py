@@ -9,7 +9,7 @@ from omnihub_contracts import InvalidEvent
 
 from ..broker import BrokerUnavailable
 from ..runtime import Hub, PartialPublish
-from . import api, health
+from . import api, customers, health
 from .auth import Forbidden, TokenAuth, Unauthorized
 from .keys import AUTH_KEY, HUB_KEY
 from .problem import problem
@@ -73,5 +73,6 @@ def build_app(hub: Hub) -> web.Application:
     app[AUTH_KEY] = TokenAuth(hub.config.api.tokens)
     health.add_routes(app)
     api.add_routes(app)
+    customers.add_routes(app)
     _mount_plugin_routes(app, hub)
     return app

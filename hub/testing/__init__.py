@@ -30,8 +30,10 @@ from .services import (
     POSTGRES_URL,
     amqp_session_url,
     broker_url,
+    postgres_session_url,
     pytest_configure,
     pytest_runtest_setup,
+    store_url,
 )
 
 __all__ = [
@@ -49,6 +51,8 @@ __all__ = [
     "hub_factory",
     "make_config",
     "omnihub_admin_token",
+    "postgres_session_url",
     "pytest_configure",
     "pytest_runtest_setup",
+    "store_url",
 ]

@@ -83,6 +83,60 @@ def amqp_session_url() -> Iterator[str]:
         subprocess.run(["rabbitmqctl", "delete_vhost", vhost], capture_output=True, timeout=60)
 
 
+@pytest.fixture(scope="session")
+def postgres_session_url() -> Iterator[str]:
+    """A database of this test run, dropped at the end (tests get a schema each in it)."""
+    import asyncio
+
+    import asyncpg
+
+    name = f"omnihub_test_{os.getpid()}"
+
+    async def admin(statement: str) -> None:
+        conn = await asyncpg.connect(POSTGRES_URL)
+        try:
+            await conn.execute(statement)
+        finally:
+            await conn.close()
+
+    asyncio.run(admin(f'CREATE DATABASE "{name}"'))
+    try:
+        yield urlunsplit(urlsplit(POSTGRES_URL)._replace(path="/" + name))
+    finally:
+        asyncio.run(admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+STORES = ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres, id="postgres")]
+_schemas = iter(range(1, 1_000_000))
+
+
+@pytest.fixture(params=STORES, ids=["sqlite", "postgres"])
+def store_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> str:
+    """Parametrises a test over SQLite and PostgreSQL: one body, both backends.
+
+    PostgreSQL tests get a fresh schema (asyncpg passes ``search_path`` from the URL's
+    query to the server) in the run's database.
+    """
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path_factory.mktemp('store') / 'hub.db'}"
+    import asyncio
+
+    import asyncpg
+
+    base = str(request.getfixturevalue("postgres_session_url"))
+    schema = f"t{next(_schemas)}"
+
+    async def create() -> None:
+        conn = await asyncpg.connect(base)
+        try:
+            await conn.execute(f"CREATE SCHEMA {schema}")
+        finally:
+            await conn.close()
+
+    asyncio.run(create())
+    return f"{base}?search_path={schema}"
+
+
 @pytest.fixture(params=BROKERS, ids=["memory", "amqp"])
 def broker_url(request: pytest.FixtureRequest) -> str:
     """Parametrises a test over the in-process broker and RabbitMQ: one body, both modes."""

@@ -4,16 +4,16 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
-from pathlib import Path
 
 import pytest
 
 from hub.store import Claim, Store, StoreUnavailable, claim_or_wait, open_store
+from hub.store.migrations import MIGRATIONS
 
 
 @pytest.fixture
-async def store(tmp_path: Path) -> AsyncIterator[Store]:
-    instance = open_store(f"sqlite:///{tmp_path / 'claims.db'}")
+async def store(store_url: str) -> AsyncIterator[Store]:
+    instance = open_store(store_url)
     await instance.open()
     yield instance
     await instance.close()
@@ -53,10 +53,9 @@ async def test_purge_forgets_old_completed_claims_only(store: Store) -> None:
     assert await store.claim("s", "open") is Claim.BUSY
 
 
-async def test_migrations_are_idempotent(tmp_path: Path) -> None:
-    url = f"sqlite:///{tmp_path / 'twice.db'}"
+async def test_migrations_are_idempotent(store_url: str) -> None:
     for _ in range(2):
-        instance = open_store(url)
+        instance = open_store(store_url)
         await instance.open()
         await instance.ping()
         await instance.close()
@@ -90,8 +89,8 @@ async def test_a_batch_mixing_keys_and_kinds(store: Store) -> None:
     assert await store.claim("s", "failing") is Claim.NEW
 
 
-async def test_claims_are_durable_across_reopen(tmp_path: Path) -> None:
-    url = f"sqlite:///{tmp_path / 'durable.db'}"
+async def test_claims_are_durable_across_reopen(store_url: str) -> None:
+    url = store_url
     first = open_store(url)
     await first.open()
     await first.claim("s", "e")
@@ -120,18 +119,15 @@ async def test_claim_or_wait_takes_over_a_crashed_workers_claim(store: Store) ->
     assert await claim_or_wait(store, "s", "orphan", lease_seconds=0.2) is Claim.NEW
 
 
-async def test_stores_opening_a_fresh_file_together_migrate_once(tmp_path: Path) -> None:
-    url = f"sqlite:///{tmp_path / 'fresh.db'}"
-    stores = [open_store(url) for _ in range(4)]
+async def test_stores_opening_a_fresh_database_together_migrate_once(store_url: str) -> None:
+    stores = [open_store(store_url) for _ in range(4)]
     await asyncio.gather(*(s.open() for s in stores))
     try:
         assert await stores[0].claim("s", "e") is Claim.NEW
         assert await stores[1].claim("s", "e") is Claim.BUSY
+        async with stores[0].db.connection() as tx:
+            rows = await tx.fetch("SELECT version FROM schema_version ORDER BY 1")
     finally:
         for s in stores:
             await s.close()
-    import sqlite3
-
-    with sqlite3.connect(tmp_path / "fresh.db") as db:
-        versions = [v for (v,) in db.execute("SELECT version FROM schema_version ORDER BY 1")]
-    assert versions == [1, 2]
+    assert [v for (v,) in rows] == list(range(1, len(MIGRATIONS) + 1))

@@ -1,0 +1,122 @@
+"""Schema migrations, run on start; each is written once with dialect words filled in.
+
+Versions only ever append. Hubs starting together on a fresh database migrate one after
+the other (SQLite: ``BEGIN IMMEDIATE``; PostgreSQL: an advisory lock), never twice.
+"""
+
+from __future__ import annotations
+
+from .database import Database, Dialect, first_value
+
+WORDS: dict[Dialect, dict[str, str]] = {
+    "sqlite": {
+        "real": "REAL",
+        "serial": "INTEGER PRIMARY KEY",
+        "without_rowid": "WITHOUT ROWID",
+    },
+    "postgresql": {
+        "real": "DOUBLE PRECISION",
+        "serial": "BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY",
+        "without_rowid": "",
+    },
+}
+
+MIGRATIONS: list[str] = [
+    # 1: processed-event claims (dedupe by event id).
+    """
+    CREATE TABLE claims (
+        scope TEXT NOT NULL,
+        key TEXT NOT NULL,
+        done INTEGER NOT NULL DEFAULT 0,
+        claimed_at {real} NOT NULL,
+        PRIMARY KEY (scope, key)
+    ) {without_rowid};
+    CREATE INDEX claims_age ON claims (done, claimed_at);
+    """,
+    # 2: a per-claim lease end, so claims with different leases go in one statement.
+    "ALTER TABLE claims ADD COLUMN expires_at {real} NOT NULL DEFAULT 0;",
+    # 3: profiles: the identity graph, traits, the timeline, merges and the outbox.
+    """
+    CREATE TABLE customers (
+        id TEXT PRIMARY KEY,
+        created_at {real} NOT NULL,
+        updated_at {real} NOT NULL,
+        merged_into TEXT
+    );
+    CREATE INDEX customers_merged_into ON customers (merged_into);
+    CREATE TABLE identifiers (
+        kind TEXT NOT NULL,
+        value TEXT NOT NULL,
+        customer_id TEXT NOT NULL,
+        first_seen {real} NOT NULL,
+        PRIMARY KEY (kind, value)
+    ) {without_rowid};
+    CREATE INDEX identifiers_customer ON identifiers (customer_id);
+    CREATE TABLE traits (
+        customer_id TEXT NOT NULL,
+        key TEXT NOT NULL,
+        value TEXT NOT NULL,
+        source TEXT NOT NULL,
+        observed_at {real} NOT NULL,
+        updated_at {real} NOT NULL,
+        PRIMARY KEY (customer_id, key)
+    ) {without_rowid};
+    CREATE TABLE timeline (
+        seq {serial},
+        customer_id TEXT NOT NULL,
+        event_key TEXT NOT NULL UNIQUE,
+        type TEXT NOT NULL,
+        channel TEXT,
+        time {real} NOT NULL,
+        body TEXT NOT NULL
+    );
+    CREATE INDEX timeline_customer ON timeline (customer_id, time, seq);
+    CREATE TABLE merges (
+        id TEXT PRIMARY KEY,
+        surviving_id TEXT NOT NULL,
+        merged_id TEXT NOT NULL,
+        rule TEXT NOT NULL,
+        identifier_kind TEXT,
+        identifier_value TEXT,
+        event_key TEXT,
+        at {real} NOT NULL,
+        snapshot TEXT NOT NULL,
+        undone_at {real},
+        undo_reason TEXT
+    );
+    CREATE INDEX merges_surviving ON merges (surviving_id);
+    CREATE INDEX merges_merged ON merges (merged_id);
+    CREATE TABLE merge_moves (
+        merge_id TEXT NOT NULL,
+        item TEXT NOT NULL,
+        key TEXT NOT NULL,
+        PRIMARY KEY (merge_id, item, key)
+    ) {without_rowid};
+    CREATE TABLE merge_blocks (
+        a TEXT NOT NULL,
+        b TEXT NOT NULL,
+        PRIMARY KEY (a, b)
+    ) {without_rowid};
+    CREATE TABLE outbox (
+        id TEXT PRIMARY KEY,
+        body TEXT NOT NULL,
+        created_at {real} NOT NULL
+    );
+    """,
+]
+
+_MIGRATION_LOCK = 7_402_215_001  # any constant shared by every hub of this schema
+
+
+async def migrate(db: Database) -> int:
+    """Apply pending migrations; returns the schema version now in place."""
+    async with db.transaction() as tx:
+        if tx.dialect == "postgresql":
+            await tx.execute("SELECT pg_advisory_xact_lock(?)", _MIGRATION_LOCK)
+        await tx.execute("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER)")
+        current = await first_value(tx, "SELECT max(version) FROM schema_version") or 0
+        for version, sql in enumerate(MIGRATIONS[current:], start=current + 1):
+            for statement in filter(str.strip, sql.format(**WORDS[db.dialect]).split(";")):
+                await tx.execute(statement)
+            await tx.execute("INSERT INTO schema_version VALUES (?)", version)
+        return len(MIGRATIONS)
