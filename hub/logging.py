@@ -56,6 +56,8 @@ _PHONE = re.compile(
     r")(?![\w\-])"
 )
 _DIGIT = re.compile(r"\d")
+# A request line's query string may hold an identifier (GET /api/v1/customers?identifier=…).
+_QUERY = re.compile(r"(?<=\?)[^\s\"]+(?= HTTP/\d)")
 # pydantic puts the rejected input into its messages: "…, input_value='Ana', input_type=str]".
 _PYDANTIC_INPUT = re.compile(r"(?<=input_value=).*?(?=, input_type=)")
 
@@ -72,6 +74,8 @@ def scrub(text: str) -> str:
     """``text`` with e-mail addresses, phone numbers and pydantic input values masked."""
     if "input_value=" in text:
         text = _PYDANTIC_INPUT.sub(REDACTED, text)
+    if "?" in text and " HTTP/" in text:
+        text = _QUERY.sub(REDACTED, text)
     if "@" in text or "%40" in text:  # cheap tests first: most strings have neither
         text = _EMAIL.sub("[email]", text)
     if _DIGIT.search(text) is not None:

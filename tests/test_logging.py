@@ -109,6 +109,12 @@ def test_pydantic_input_values_are_scrubbed_from_error_text() -> None:
     assert "age" in scrub(str(info.value))  # the field is still named
 
 
+def test_request_line_query_strings_are_scrubbed() -> None:
+    line = 'GET /api/v1/customers?identifier=instagram:17841400000000001 HTTP/1.1" 200'
+    assert scrub(line) == 'GET /api/v1/customers?[redacted] HTTP/1.1" 200'
+    assert scrub("is this a question? HTTP/ maybe") == "is this a question? HTTP/ maybe"
+
+
 def test_context_is_merged_and_redacted() -> None:
     assert structlog.get_config()["processors"][0] is structlog.contextvars.merge_contextvars
     structlog.contextvars.clear_contextvars()

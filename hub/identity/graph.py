@@ -52,7 +52,8 @@ async def load_graph(tx: Tx, keys: Sequence[Key], stated: str | None) -> Graph:
             )
             blocked = {frozenset((a, b)) for a, b in rows}
     adopted = stated if stated and stated not in roots else None
-    return Graph(linked, kinds, frozenset(blocked), adopted)
+    live = roots.get(stated, stated) if stated else None
+    return Graph(linked, kinds, frozenset(blocked), adopted, live)
 
 
 async def survivors(tx: Tx, ids: Iterable[str]) -> dict[str, str]:

@@ -24,6 +24,7 @@ class Graph:
     kinds: Mapping[str, Counter[str]]  # customer id -> identifier kind -> count
     blocked: frozenset[frozenset[str]] = frozenset()  # pairs that must stay apart
     adopted: str | None = None  # a stated customer id the store has not seen yet
+    stated: str | None = None  # the stated customer id, followed to its surviving profile
 
 
 @dataclass
@@ -44,19 +45,29 @@ def make_plan(
     active = by_priority(policy, keys)
     set_aside: list[tuple[Key, str]] = []
     while True:
-        plan, culprits, reason = _attempt(policy, active, stated, graph)
-        if not culprits:
+        plan, groups, reason = _attempt(policy, active, stated, graph)
+        if not groups:
             plan.set_aside = set_aside
             return plan
-        dropped = max(culprits, key=active.index)  # the lowest priority of those involved
-        active.remove(dropped)
-        set_aside.append((dropped, reason))
+
+        # Set aside the weakest part: a lone identifier, or every identifier tying the
+        # event to one profile (dropping only some of them would change nothing). On a
+        # tie, an existing link beats a new value, and the survivor's link the others.
+        def strength(group: tuple[list[Key], int]) -> tuple[int, int, int]:
+            members, weight = group
+            best = max(policy.rule(k.kind).priority for k in members)
+            return best, weight, -max(active.index(k) for k in members)
+
+        dropped, _ = min(groups, key=strength)
+        for key in dropped:
+            active.remove(key)
+            set_aside.append((key, reason))
 
 
 def _attempt(
     policy: IdentifierPolicy, active: list[Key], stated: str | None, graph: Graph
-) -> tuple[Plan, list[Key], str]:
-    """One plan for ``active``, and the identifiers that break a rule (none: it holds)."""
+) -> tuple[Plan, list[tuple[list[Key], int]], str]:
+    """One plan for ``active``, and the groups of identifiers that break a rule."""
     anchors: list[tuple[str, Key | None]] = [(stated, None)] if stated else []
     anchors += [(graph.linked[k], k) for k in active if k in graph.linked]
     survivor = anchors[0][0] if anchors else None
@@ -65,10 +76,14 @@ def _attempt(
         if via is not None and profile != survivor and profile not in absorb:
             absorb[profile] = via
     plan = Plan(survivor, list(absorb.items()), [k for k in active if k not in graph.linked])
+
+    def tying(profile: str) -> list[Key]:
+        return [k for k in active if graph.linked.get(k) == profile]
+
     members = [survivor, *absorb]
     blocked = [
-        via
-        for profile, via in absorb.items()
+        (tying(profile), 1)
+        for profile in absorb
         if any(
             frozenset((profile, other)) in graph.blocked for other in members if other != profile
         )
@@ -83,6 +98,10 @@ def _attempt(
     total.update(k.kind for k in plan.attach)
     # A limit the survivor already exceeds (a limit lowered since) only stops additions.
     over = {kind for kind, n in total.items() if n > max(policy.rule(kind).limit, own[kind])}
-    culprits = [k for k in plan.attach if k.kind in over]
-    culprits += [via for p, via in absorb.items() if over & set(graph.kinds.get(p, empty))]
-    return plan, culprits, "limit"
+    if not over:
+        return plan, [], "limit"
+    groups = [([k], 0) for k in plan.attach if k.kind in over]
+    groups += [(tying(p), 1) for p in absorb if over & set(graph.kinds.get(p, empty))]
+    if survivor and survivor != stated and over & set(own):
+        groups.append((tying(survivor), 2))
+    return plan, groups, "limit"

@@ -63,7 +63,7 @@ class IdentityResolver:
         seen, now = observe(event), time.time()
         async with self.store.db.transaction() as tx:
             graph = await load_graph(tx, keys, seen.stated_id)
-            plan = make_plan(self.policy, keys, seen.stated_id, graph)
+            plan = make_plan(self.policy, keys, graph.stated, graph)
             if plan.survivor is None and not seen.may_create:
                 self.metrics.identity_resolutions_total.labels("none").inc()
                 return Resolved(event)
