@@ -1,0 +1,17 @@
+"""The ``[plugins.whatsapp]`` table of hub.toml."""
+
+from __future__ import annotations
+
+from pydantic import Field
+
+from omnihub_meta import MetaChannelConfig
+
+
+class WhatsAppConfig(MetaChannelConfig):
+    phone_number_id: str = Field(
+        min_length=1, description="The business phone number's id (not the number itself)."
+    )
+
+    @property
+    def account_id(self) -> str:
+        return self.phone_number_id
