@@ -9,6 +9,7 @@ from .graph import GraphClient, GraphError, TransientGraphError, is_transient_co
 from .mapping import Mapper, UnmappedItem, WebhookItem
 from .outbound import OUTSIDE_WINDOW, Outbound, SendHandler, Unsendable
 from .plugin import MetaChannelPlugin
+from .send_api import messaging_plugin
 from .signature import SIGNATURE_HEADER, sign, verify
 
 __version__ = "0.1.0"
@@ -30,6 +31,7 @@ __all__ = [
     "WebhookItem",
     "event_id",
     "is_transient_code",
+    "messaging_plugin",
     "sign",
     "verify",
 ]

@@ -16,7 +16,8 @@ from tenacity import (
     AsyncRetrying,
     retry_if_exception_type,
     stop_after_attempt,
-    wait_exponential_jitter,
+    wait_exponential,
+    wait_random,
 )
 
 from .config import MetaChannelConfig
@@ -78,9 +79,10 @@ class GraphClient:
             retry=retry_if_exception_type(
                 (TransientGraphError, aiohttp.ClientError, asyncio.TimeoutError)
             ),
-            wait=wait_exponential_jitter(
-                initial=config.backoff_initial, max=config.backoff_max, jitter=config.backoff_initial
-            ),
+            # Exponential backoff with jitter (wait_exponential_jitter's "initial" is deprecated
+            # in tenacity 9.2 and its replacement missing in older releases).
+            wait=wait_exponential(multiplier=config.backoff_initial, max=config.backoff_max)
+            + wait_random(0, config.backoff_initial),
             stop=stop_after_attempt(config.send_attempts),
             reraise=True,
         )
