@@ -6,9 +6,8 @@ shared ones of ``omnihub_meta``; customers are known by their Instagram-scoped i
 
 from __future__ import annotations
 
-from pydantic import Field
-
 from omnihub_meta import MetaChannelConfig, messaging_plugin
+from pydantic import Field
 
 __version__ = "0.1.0"
 

@@ -6,9 +6,8 @@ Webhooks and the Send API are the Messenger Platform's, shared with Instagram in
 
 from __future__ import annotations
 
-from pydantic import Field
-
 from omnihub_meta import MetaChannelConfig, messaging_plugin
+from pydantic import Field
 
 __version__ = "0.1.0"
 

@@ -8,9 +8,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from omnihub_meta.testing import config_table
 
 from hub.testing import HubHarness
-from omnihub_meta.testing import config_table
 
 ACCOUNT_KEYS = {"whatsapp": "phone_number_id", "instagram": "ig_id", "messenger": "page_id"}
 
@@ -27,7 +27,9 @@ def plugin_of(channel: str) -> Any:
         pytest.skip(f"omnihub-{channel} is not installed")
 
 
-async def start(hub_factory: Any, channel: str, broker_url: str = "memory://", **table: Any) -> HubHarness:
+async def start(
+    hub_factory: Any, channel: str, broker_url: str = "memory://", **table: Any
+) -> HubHarness:
     config = config_table(**{ACCOUNT_KEYS[channel]: "100200300", **table})
     harness: HubHarness = await hub_factory(
         plugins={channel: plugin_of(channel)}, config={channel: config}, broker_url=broker_url

@@ -6,7 +6,6 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
-
 from omnihub_meta.events import Envelope, event_id, ident, is_phone_digits, slug, timestamp, uri
 
 T = datetime(2023, 10, 11, 16, 53, 43, tzinfo=UTC)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import aiohttp
 import pytest
-
 from omnihub_meta import GraphClient, GraphError, MetaChannelConfig, TransientGraphError
 from omnihub_meta.testing import FakeGraph, config_table
 

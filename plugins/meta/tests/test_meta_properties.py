@@ -9,19 +9,27 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from meta_support import channel_params, samples, start
+from omnihub_meta.testing import signed
 
 from hub.testing import HubHarness
-from omnihub_meta.testing import signed
 
 CHANNELS = channel_params()
 SETTINGS = settings(
     max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
 
-scalars = st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False, allow_infinity=False) | st.text(max_size=30)
+scalars = (
+    st.none()
+    | st.booleans()
+    | st.integers()
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | st.text(max_size=30)
+)
 json_values = st.recursive(
     scalars,
-    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=12), inner, max_size=4),
+    lambda inner: (
+        st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=12), inner, max_size=4)
+    ),
     max_leaves=30,
 )
 # Bodies shaped like Meta's, with anything in the leaves, so the walkers go deep.
@@ -31,19 +39,26 @@ messaging = st.fixed_dictionaries(
 )
 changes = st.fixed_dictionaries(
     {"field": st.sampled_from(["messages", "user_preferences", "x"]) | json_values},
-    optional={"value": st.dictionaries(
-        st.sampled_from(["metadata", "contacts", "messages", "statuses", "user_preferences"]),
-        st.lists(json_values, max_size=3) | json_values,
-    )},
+    optional={
+        "value": st.dictionaries(
+            st.sampled_from(["metadata", "contacts", "messages", "statuses", "user_preferences"]),
+            st.lists(json_values, max_size=3) | json_values,
+        )
+    },
 )
 entries = st.fixed_dictionaries(
     {"id": json_values},
-    optional={"messaging": st.lists(messaging, max_size=3), "changes": st.lists(changes, max_size=3)},
+    optional={
+        "messaging": st.lists(messaging, max_size=3),
+        "changes": st.lists(changes, max_size=3),
+    },
 )
 bodies = st.one_of(
     json_values,
     st.dictionaries(st.text(max_size=8), json_values),
-    st.fixed_dictionaries({"object": json_values, "entry": st.lists(entries, max_size=3) | json_values}),
+    st.fixed_dictionaries(
+        {"object": json_values, "entry": st.lists(entries, max_size=3) | json_values}
+    ),
 )
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-
 from omnihub_meta import sign, verify
 
 # GitHub signs webhooks with the very same header and scheme and publishes this vector

@@ -6,14 +6,18 @@ from typing import Any
 
 import pytest
 from meta_support import channel_params, start
-
-from hub import BrokerUnavailable, CloudEvent
-from hub.testing import EventCollector, HubHarness
 from omnihub_meta import SIGNATURE_HEADER
 from omnihub_meta.testing import TEST_VERIFY_TOKEN, signed
 
+from hub import BrokerUnavailable, CloudEvent
+from hub.testing import EventCollector, HubHarness
+
 CHANNELS = channel_params()
-HANDSHAKE = {"hub.mode": "subscribe", "hub.verify_token": TEST_VERIFY_TOKEN, "hub.challenge": "1158201444"}
+HANDSHAKE = {
+    "hub.mode": "subscribe",
+    "hub.verify_token": TEST_VERIFY_TOKEN,
+    "hub.challenge": "1158201444",
+}
 PAYLOAD = {"object": "page", "entry": [{"id": "1", "time": 1, "changes": [{"field": "feed"}]}]}
 
 

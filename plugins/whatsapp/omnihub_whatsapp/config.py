@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from pydantic import Field
-
 from omnihub_meta import MetaChannelConfig
+from pydantic import Field
 
 
 class WhatsAppConfig(MetaChannelConfig):

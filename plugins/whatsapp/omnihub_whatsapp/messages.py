@@ -77,11 +77,19 @@ def _card(contact: Any) -> Json:
         "last_name": text(name.get("last_name")),
         "organization": text(obj(obj(contact).get("org")).get("company")),
         "phones": [
-            {"phone": p["phone"], "type": slug(p.get("type")), "channel_user_id": ident(p.get("wa_id"))}
+            {
+                "phone": p["phone"],
+                "type": slug(p.get("type")),
+                "channel_user_id": ident(p.get("wa_id")),
+            }
             for p in phones
             if text(p.get("phone"))
         ],
-        "emails": [{"email": m["email"], "type": slug(m.get("type"))} for m in emails if text(m.get("email"))],
+        "emails": [
+            {"email": m["email"], "type": slug(m.get("type"))}
+            for m in emails
+            if text(m.get("email"))
+        ],
     }
 
 
@@ -103,7 +111,10 @@ def _content(message: Json) -> Json | None:
     if kind in MEDIA_TYPES:
         return {"kind": kind, "media": _media(str(kind), body)}
     if kind == "location":
-        place = {"latitude": number(body.get("latitude")), "longitude": number(body.get("longitude"))}
+        place: Json = {
+            "latitude": number(body.get("latitude")),
+            "longitude": number(body.get("longitude")),
+        }
         place |= {"name": text(body.get("name")), "address": text(body.get("address"))}
         return {"kind": "location", "location": place | {"url": uri(body.get("url"))}}
     if kind == "contacts":

@@ -41,10 +41,10 @@ def preference_events(value: Any, envelope: Envelope) -> Builder | None:
             },
             "identifiers": identifiers(wa_id, ident(preference.get("user_id"))),
         }
-        if choice in REVOKES:
-            type_, data = "consent.revoked", ConsentRevoked.model_validate(change)
-        else:
-            type_, data = "consent.granted", ConsentGranted.model_validate(change)
+        revoked = choice in REVOKES
+        model = ConsentRevoked if revoked else ConsentGranted
+        type_ = "consent.revoked" if revoked else "consent.granted"
+        data = model.model_validate(change)
         key = f"preference:{wa_id}:{MARKETING}:{choice}:{preference.get('timestamp')}"
         return [envelope.event(type_, key, data, at)]
 

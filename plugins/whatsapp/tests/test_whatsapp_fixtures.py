@@ -7,12 +7,12 @@ from typing import Any
 
 import omnihub_whatsapp
 import pytest
+from omnihub_meta import event_id
+from omnihub_meta.testing import config_table, load, signed
 from whatsapp_cases import CASES, PNID, RAW_KEPT, SENDER_NO_BSUID, at, received
 
 from hub import CloudEvent
 from hub.testing import HubHarness
-from omnihub_meta import event_id
-from omnihub_meta.testing import config_table, load, signed
 
 FIXTURES = Path(__file__).parent / "fixtures"
 CONFIG = {"whatsapp": config_table(phone_number_id="configured-id")}
@@ -22,7 +22,9 @@ def test_every_fixture_has_a_case() -> None:
     assert sorted(p.name for p in FIXTURES.glob("*.json")) == sorted([*CASES, *RAW_KEPT])
 
 
-async def deliver(hub_factory: Any, name: str) -> tuple[HubHarness, list[CloudEvent], dict[str, Any]]:
+async def deliver(
+    hub_factory: Any, name: str
+) -> tuple[HubHarness, list[CloudEvent], dict[str, Any]]:
     harness = await hub_factory(plugins={"whatsapp": omnihub_whatsapp.plugin}, config=CONFIG)
     seen = await harness.collect("probe", "#")
     payload = load(FIXTURES / name)
@@ -43,6 +45,7 @@ def item_time(payload: dict[str, Any]) -> str:
 @pytest.mark.parametrize("name", sorted(CASES))
 async def test_fixture_becomes_its_canonical_events(hub_factory: Any, name: str) -> None:
     _, events, payload = await deliver(hub_factory, name)
+    account = payload["entry"][0]["changes"][0]["value"]["metadata"]["phone_number_id"]
 
     assert [(e.type, e.id) for e in events] == [
         (type_, event_id("whatsapp", key)) for type_, key, _ in CASES[name]
@@ -50,7 +53,7 @@ async def test_fixture_becomes_its_canonical_events(hub_factory: Any, name: str)
     for event, (_, _, data) in zip(events, CASES[name], strict=True):
         assert event.data.model_dump(mode="json", exclude_none=True) == data
         assert event.channel == "whatsapp"
-        assert event.source == f"/plugins/whatsapp/{payload['entry'][0]['changes'][0]['value']['metadata']['phone_number_id']}"
+        assert event.source == f"/plugins/whatsapp/{account}"
         assert event.customerid is None  # the hub's identity stage resolves it
         assert event.time.isoformat().replace("+00:00", "Z") == item_time(payload)
 

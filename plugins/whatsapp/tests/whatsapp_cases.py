@@ -9,7 +9,10 @@ PNID = "1122334455667"
 WA_ID = "972987654321"
 BSUID = "US.13491208655302741918"
 PHONE_IDS = [{"kind": "whatsapp", "value": WA_ID}, {"kind": "phone", "value": f"+{WA_ID}"}]
-SENDER = {"identifiers": [*PHONE_IDS, {"kind": "whatsapp", "value": BSUID}], "display_name": "Test Name"}
+SENDER = {
+    "identifiers": [*PHONE_IDS, {"kind": "whatsapp", "value": BSUID}],
+    "display_name": "Test Name",
+}
 SENDER_NO_BSUID = {"identifiers": PHONE_IDS, "display_name": "Test Name"}
 RECIPIENT = {"kind": "whatsapp", "value": WA_ID}
 
@@ -18,7 +21,9 @@ def at(seconds: int) -> str:
     return datetime.fromtimestamp(seconds, UTC).isoformat().replace("+00:00", "Z")
 
 
-def received(wamid: str, seconds: int, sender: dict[str, Any] = SENDER, **fields: Any) -> tuple[str, str, dict[str, Any]]:
+def received(
+    wamid: str, seconds: int, sender: dict[str, Any] = SENDER, **fields: Any
+) -> tuple[str, str, dict[str, Any]]:
     data = {
         "channel_message_id": wamid,
         "sender": sender,
@@ -35,13 +40,18 @@ def status(type_: str, state: str, **fields: Any) -> tuple[str, str, dict[str, A
     return (type_, f"status:wamid.xyzxyz:{state}", data)
 
 
-def consent(type_: str, choice: str, detail: str, **evidence: Any) -> tuple[str, str, dict[str, Any]]:
+def consent(
+    type_: str, choice: str, detail: str, **evidence: Any
+) -> tuple[str, str, dict[str, Any]]:
     data = {
         "purpose": "marketing",
         "legal_basis": "consent",
         "source": "whatsapp",
         "evidence": {"detail": detail, "captured_at": at(1731705721)} | evidence,
-        "identifiers": [{"kind": "whatsapp", "value": "16505551234"}, {"kind": "phone", "value": "+16505551234"}],
+        "identifiers": [
+            {"kind": "whatsapp", "value": "16505551234"},
+            {"kind": "phone", "value": "+16505551234"},
+        ],
     }
     return (type_, f"preference:16505551234:marketing_messages:{choice}:1731705721", data)
 
@@ -67,13 +77,27 @@ UNSUPPORTED_RAW = {
     "unsupported": {"type": "pool"},
 }
 CARDS = [
-    {"formatted_name": "Chandler Bing", "first_name": "Chandler", "last_name": "Bing",
-     "phones": [{"phone": "+1 555-555-5555", "type": "cell", "channel_user_id": WA_ID}], "emails": []},
-    {"formatted_name": "Monica", "first_name": "Monica",
-     "phones": [{"phone": "+1 666-666-6666", "type": "home", "channel_user_id": WA_ID}], "emails": []},
-    {"formatted_name": "Rachel Green", "first_name": "Rachel", "last_name": "Green",
-     "phones": [{"phone": "+1 777-777-7777", "type": "work", "channel_user_id": WA_ID}], "emails": []},
-]  # fmt: skip
+    {
+        "formatted_name": "Chandler Bing",
+        "first_name": "Chandler",
+        "last_name": "Bing",
+        "phones": [{"phone": "+1 555-555-5555", "type": "cell", "channel_user_id": WA_ID}],
+        "emails": [],
+    },
+    {
+        "formatted_name": "Monica",
+        "first_name": "Monica",
+        "phones": [{"phone": "+1 666-666-6666", "type": "home", "channel_user_id": WA_ID}],
+        "emails": [],
+    },
+    {
+        "formatted_name": "Rachel Green",
+        "first_name": "Rachel",
+        "last_name": "Green",
+        "phones": [{"phone": "+1 777-777-7777", "type": "work", "channel_user_id": WA_ID}],
+        "emails": [],
+    },
+]
 LOCATION = {
     "latitude": 37.4611978,
     "longitude": -122.2164385,
@@ -84,112 +108,238 @@ LOCATION = {
 
 CASES: dict[str, list[tuple[str, str, dict[str, Any]]]] = {
     "button_button.json": [
-        received("wamid.xyzxyz", 1698266730, kind="interactive_reply", reply_to="wamid.xyzxyz",
-                 interactive_reply=BUTTON)
+        received(
+            "wamid.xyzxyz",
+            1698266730,
+            kind="interactive_reply",
+            reply_to="wamid.xyzxyz",
+            interactive_reply=BUTTON,
+        )
     ],
     "button_quick_reply.json": [
-        received("wamid.xsidjw", 1698269027, kind="interactive_reply", reply_to="wamid.xyzxyz==",
-                 interactive_reply=BUTTON)
+        received(
+            "wamid.xsidjw",
+            1698269027,
+            kind="interactive_reply",
+            reply_to="wamid.xyzxyz==",
+            interactive_reply=BUTTON,
+        )
     ],
     "button_quick_reply_without_context.json": [
         received("wamid.xsidjx", 1698269027, kind="interactive_reply", interactive_reply=BUTTON)
     ],
     "list_reply_description.json": [
-        received("wamid.zyzxyz", 1698266905, kind="interactive_reply", reply_to="wamid.xyzxyz",
-                 interactive_reply={"control": "list", "id": "callback_data", "title": "title",
-                                    "description": "description"})
+        received(
+            "wamid.zyzxyz",
+            1698266905,
+            kind="interactive_reply",
+            reply_to="wamid.xyzxyz",
+            interactive_reply={
+                "control": "list",
+                "id": "callback_data",
+                "title": "title",
+                "description": "description",
+            },
+        )
     ],
     "marketing_preferences_resume.json": [
         consent("consent.granted", "resume", "User requested to resume marketing messages")
     ],
     "marketing_preferences_signup.json": [
-        consent("consent.granted", "signup", "User signed up via signup link",
-                reference="13176843987434774")
+        consent(
+            "consent.granted",
+            "signup",
+            "User signed up via signup link",
+            reference="13176843987434774",
+        )
     ],
     "message_audio.json": [
-        received("wamid.xyzxyz", 1697043509, kind="audio", forwarded=True,
-                 media={"id": "1234567890987654321", "mime_type": "audio/ogg; codecs=opus",
-                        "sha256": "E3dxS/PdYZE7ppA3pQ4mpCFaXBJ8pX4SRN/dsfvds/iPGA=", "voice": False})
+        received(
+            "wamid.xyzxyz",
+            1697043509,
+            kind="audio",
+            forwarded=True,
+            media={
+                "id": "1234567890987654321",
+                "mime_type": "audio/ogg; codecs=opus",
+                "sha256": "E3dxS/PdYZE7ppA3pQ4mpCFaXBJ8pX4SRN/dsfvds/iPGA=",
+                "voice": False,
+            },
+        )
     ],
     "message_voice.json": [
-        received("wamid.xyzxyz", 1697043473, kind="audio",
-                 media={"id": "1234567890987654321", "mime_type": "audio/ogg; codecs=opus",
-                        "sha256": "m04pFf2ERdaopTyFkGPA0+bX3i+YY2dYgVFwOgDLSDI=", "voice": True})
+        received(
+            "wamid.xyzxyz",
+            1697043473,
+            kind="audio",
+            media={
+                "id": "1234567890987654321",
+                "mime_type": "audio/ogg; codecs=opus",
+                "sha256": "m04pFf2ERdaopTyFkGPA0+bX3i+YY2dYgVFwOgDLSDI=",
+                "voice": True,
+            },
+        )
     ],
-    "message_contacts.json": [received("wamid.xyzxyz", 1697044621, kind="contacts", contacts=CARDS)],
+    "message_contacts.json": [
+        received("wamid.xyzxyz", 1697044621, kind="contacts", contacts=CARDS)
+    ],
     "message_document.json": [
-        received("wamid.xyzxyz", 1697043666, kind="document", forwarded=True,
-                 media={"id": "1234567890987654321", "mime_type": "application/pdf",
-                        "caption": "caption", "filename": "filename.pdf",
-                        "sha256": "grwfwe/ZPx0wAbdfbdeFUNItPZ0RylL8gGUvdt3YFqc18SY="})
+        received(
+            "wamid.xyzxyz",
+            1697043666,
+            kind="document",
+            forwarded=True,
+            media={
+                "id": "1234567890987654321",
+                "mime_type": "application/pdf",
+                "caption": "caption",
+                "filename": "filename.pdf",
+                "sha256": "grwfwe/ZPx0wAbdfbdeFUNItPZ0RylL8gGUvdt3YFqc18SY=",
+            },
+        )
     ],
     "message_forwarded.json": [
         received("wamid.xyzxyz", 1697044815, kind="text", text="forwarded text", forwarded=True)
     ],
     "message_forwarded_many_times.json": [
-        received("wamid.xyzxyz", 1697044968, kind="text", text="text forwarded many times",
-                 frequently_forwarded=True)
+        received(
+            "wamid.xyzxyz",
+            1697044968,
+            kind="text",
+            text="text forwarded many times",
+            frequently_forwarded=True,
+        )
     ],
     "message_image.json": [
-        received("wamid.xyzxyz", 1697043379, kind="image",
-                 media={"id": "65463453", "mime_type": "image/jpeg", "sha256": "4654+8g="})
+        received(
+            "wamid.xyzxyz",
+            1697043379,
+            kind="image",
+            media={"id": "65463453", "mime_type": "image/jpeg", "sha256": "4654+8g="},
+        )
     ],
     "message_media_with_url.json": [
-        received("wamid.xyzxyz", 1697043379, kind="image",
-                 media={"id": "65463453", "mime_type": "image/jpeg", "sha256": "4654+8g=",
-                        "url": "https://lookaside.fbsbx.com/whatsapp_business/attachments/"
-                               "?mid=65463453&source=webhook&ext=487r9re&hash=heiwchueowbcew-dnedcw"})
+        received(
+            "wamid.xyzxyz",
+            1697043379,
+            kind="image",
+            media={
+                "id": "65463453",
+                "mime_type": "image/jpeg",
+                "sha256": "4654+8g=",
+                "url": "https://lookaside.fbsbx.com/whatsapp_business/attachments/"
+                "?mid=65463453&source=webhook&ext=487r9re&hash=heiwchueowbcew-dnedcw",
+            },
+        )
     ],
     "message_reply.json": [
-        received("wamid.xyzxyz", 1697044746, kind="text", text="replied text", reply_to="wamid.xyzxyz==")
+        received(
+            "wamid.xyzxyz", 1697044746, kind="text", text="replied text", reply_to="wamid.xyzxyz=="
+        )
     ],
     "message_static_sticker.json": [
-        received("wamid.xyzxyz", 1697043760, kind="sticker",
-                 media={"id": "1234567890987654321", "mime_type": "image/webp",
-                        "sha256": "OmT4nhjUhCMIPNmj7eeOZeCYjTXkLxoOv85OMCFwSuc=", "animated": False})
+        received(
+            "wamid.xyzxyz",
+            1697043760,
+            kind="sticker",
+            media={
+                "id": "1234567890987654321",
+                "mime_type": "image/webp",
+                "sha256": "OmT4nhjUhCMIPNmj7eeOZeCYjTXkLxoOv85OMCFwSuc=",
+                "animated": False,
+            },
+        )
     ],
     "message_text.json": [received("wamid.xyzxyz", 1697043223, kind="text", text="Body Text")],
     "message_unsupported_with_type.json": [
         received("wamid.xyzxyz", 1697044706, kind="unsupported", raw=UNSUPPORTED_RAW)
     ],
     "message_video.json": [
-        received("wamid.xyzxyz", 1697044362, kind="video", forwarded=True,
-                 media={"id": "765756756", "mime_type": "video/mp4", "caption": "caption",
-                        "sha256": "Jh+2ij6PzUv/J2y+grrtegr/ZMzRxkEPwc24Oyib4s03w9Jc="})
+        received(
+            "wamid.xyzxyz",
+            1697044362,
+            kind="video",
+            forwarded=True,
+            media={
+                "id": "765756756",
+                "mime_type": "video/mp4",
+                "caption": "caption",
+                "sha256": "Jh+2ij6PzUv/J2y+grrtegr/ZMzRxkEPwc24Oyib4s03w9Jc=",
+            },
+        )
     ],
     "message_reaction.json": [
-        received("wamid.xyzxyz", 1697044456, SENDER_NO_BSUID, kind="reaction",
-                 reaction={"message_id": "wamid.yzxyzx=", "emoji": "\U0001f62e"})
+        received(
+            "wamid.xyzxyz",
+            1697044456,
+            SENDER_NO_BSUID,
+            kind="reaction",
+            reaction={"message_id": "wamid.yzxyzx=", "emoji": "\U0001f62e"},
+        )
     ],
     "message_unreaction_empty.json": [
-        received("wamid.xyzxyz", 1697044456, SENDER_NO_BSUID, kind="reaction",
-                 reaction={"message_id": "wamid.yzxyzx="})
+        received(
+            "wamid.xyzxyz",
+            1697044456,
+            SENDER_NO_BSUID,
+            kind="reaction",
+            reaction={"message_id": "wamid.yzxyzx="},
+        )
     ],
     "message_unreaction_no_emoji.json": [
-        received("wamid.xyzxyz", 1697044456, SENDER_NO_BSUID, kind="reaction",
-                 reaction={"message_id": "wamid.yzxyzx="})
+        received(
+            "wamid.xyzxyz",
+            1697044456,
+            SENDER_NO_BSUID,
+            kind="reaction",
+            reaction={"message_id": "wamid.yzxyzx="},
+        )
     ],
     "message_chosen_location.json": [
-        received("wamid.xyzxyz", 1697044557, SENDER_NO_BSUID, kind="location", forwarded=True,
-                 location=LOCATION)
+        received(
+            "wamid.xyzxyz",
+            1697044557,
+            SENDER_NO_BSUID,
+            kind="location",
+            forwarded=True,
+            location=LOCATION,
+        )
     ],
     # Placeholders of the sample ("AD_OR_POST_FB_URL") are no URLs: left out, not fatal.
     "message_referral.json": [
-        received("wamid.ID", 1697045000, SENDER_NO_BSUID, kind="text", text="BODY",
-                 referral={"source_type": "ad_or_post", "source_id": "ADID", "headline": "AD_TITLE",
-                           "body": "AD_DESCRIPTION", "click_id": "CTWA_CLID"})
+        received(
+            "wamid.ID",
+            1697045000,
+            SENDER_NO_BSUID,
+            kind="text",
+            text="BODY",
+            referral={
+                "source_type": "ad_or_post",
+                "source_id": "ADID",
+                "headline": "AD_TITLE",
+                "body": "AD_DESCRIPTION",
+                "click_id": "CTWA_CLID",
+            },
+        )
     ],
     "status_sent.json": [status("message.sent", "sent", echo=False)],
     "status_with_tracker.json": [status("message.sent", "sent", echo=False)],
     "status_delivered.json": [status("message.delivered", "delivered")],
     "status_read.json": [status("message.read", "read")],
     "status_failed.json": [
-        status("message.failed", "failed",
-               error={"code": "130472", "title": "User's number is part of an experiment",
-                      "detail": "Failed to send message because this user's phone number is part "
-                                "of an experiment", "permanent": True})
+        status(
+            "message.failed",
+            "failed",
+            error={
+                "code": "130472",
+                "title": "User's number is part of an experiment",
+                "detail": "Failed to send message because this user's phone number is part "
+                "of an experiment",
+                "permanent": True,
+            },
+        )
     ],
-}  # fmt: skip
+}
 
 # Unsupported kinds keep the whole message object in ``raw`` (checked in the test).
 RAW_KEPT = {

@@ -71,8 +71,13 @@ class SendHandler:
             await self._check_window(send, customer)
             body = self.outbound.body_of(send, recipient)
         except Unsendable as exc:
-            await self._failed(event, customer, recipient, DeliveryError(
-                code=exc.code, title=exc.title, permanent=True), attempts=None)
+            await self._failed(
+                event,
+                customer,
+                recipient,
+                DeliveryError(code=exc.code, title=exc.title, permanent=True),
+                attempts=None,
+            )
             raise PermanentFailure(f"{self.channel}: {exc.code}: {exc.title}") from None
         try:
             answer = await self.client_of().post(self.config.messages_url, body)
@@ -94,7 +99,9 @@ class SendHandler:
     async def _recipient(self, send: MessageSend, customer: str | None) -> Identifier:
         chosen = self.outbound.pick_recipient(list(send.recipient.identifiers))
         if chosen is None and customer is not None:
-            chosen = self.outbound.pick_recipient(await self.context.customers.identifiers(customer))
+            chosen = self.outbound.pick_recipient(
+                await self.context.customers.identifiers(customer)
+            )
         if chosen is None:
             raise Unsendable("no_recipient", f"the recipient has no {self.channel} identifier")
         return chosen
@@ -103,7 +110,9 @@ class SendHandler:
         window = self.outbound.service_window
         if window is None or send.kind == "template":
             return
-        last = await self.context.customers.last_inbound(customer, self.channel) if customer else None
+        last = (
+            await self.context.customers.last_inbound(customer, self.channel) if customer else None
+        )
         if last is None or datetime.now(UTC) - last > window:
             hours = int(window.total_seconds() // 3600)
             raise Unsendable(

@@ -12,7 +12,7 @@ import hashlib
 import json
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import Any, Annotated
+from typing import Annotated, Any
 
 import structlog
 from omnihub_contracts import CloudEvent, EventRegistry, EventType, InvalidEvent, core_registry

@@ -46,7 +46,9 @@ def webhook_items(payload: Json, default: Envelope) -> Iterator[WebhookItem]:
                 raw = other if isinstance(other, dict) else {key: other}
                 yield WebhookItem(envelope, f"entry.{e}.{key}.{i}", key, raw, reason=f"not_{key}")
         if not any(isinstance(found.get(k), list) for k in ("messaging", "standby", "changes")):
-            yield WebhookItem(envelope, f"entry.{e}", None, {"entry": entry}, reason="unknown_entry")
+            yield WebhookItem(
+                envelope, f"entry.{e}", None, {"entry": entry}, reason="unknown_entry"
+            )
 
 
 class _Event:
@@ -84,6 +86,7 @@ def messaging_item(raw: Any, envelope: Envelope, path: str) -> WebhookItem:
     build, mid = _builder(event)
     fallback = None
     if mid is not None:
+
         def fallback() -> list[CloudEvent]:
             content = {"kind": "unsupported", "raw": event.raw}
             return [event.received(f"message:{mid}", mid, content)]
@@ -140,13 +143,19 @@ def _reaction(event: _Event) -> list[CloudEvent]:
     found = obj(event.raw.get("reaction"))
     removed = found.get("action") == "unreact"
     emoji = None if removed else text(found.get("emoji")) or text(found.get("reaction"))
-    content = {"kind": "reaction", "reaction": {"message_id": ident(found.get("mid")), "emoji": emoji}}
+    content = {
+        "kind": "reaction",
+        "reaction": {"message_id": ident(found.get("mid")), "emoji": emoji},
+    }
     mid = event.synthetic_id("reaction")
     return [event.received(f"message:{mid}", mid, content)]
 
 
 def _postback(event: _Event, postback: Json, mid: str) -> list[CloudEvent]:
-    choice = {"control": "postback", "id": text(postback.get("payload")) or text(postback.get("title"))}
+    choice = {
+        "control": "postback",
+        "id": text(postback.get("payload")) or text(postback.get("title")),
+    }
     content = {
         "kind": "interactive_reply",
         "interactive_reply": choice | {"title": text(postback.get("title"))},

@@ -1,9 +1,9 @@
 """Test kit for the Meta channel plugins: signed requests, a fake Graph API, a fake directory.
 
-    async with FakeGraph() as graph:                 # records every call it receives
-        graph.reply(429, {"error": {"code": 4}})     # then the default answer
-        harness = await hub_factory(plugins={"whatsapp": plugin},
-                                    config={"whatsapp": table(graph.url)})
+async with FakeGraph() as graph:                 # records every call it receives
+    graph.reply(429, {"error": {"code": 4}})     # then the default answer
+    harness = await hub_factory(plugins={"whatsapp": plugin},
+                                config={"whatsapp": table(graph.url)})
 """
 
 from __future__ import annotations
@@ -40,7 +40,9 @@ def config_table(graph_url: str = "http://127.0.0.1:9", **extra: Any) -> dict[st
     }
 
 
-def signed(payload: bytes | dict[str, Any], secret: str = TEST_SECRET) -> tuple[bytes, dict[str, str]]:
+def signed(
+    payload: bytes | dict[str, Any], secret: str = TEST_SECRET
+) -> tuple[bytes, dict[str, str]]:
     """The body and headers Meta would send for ``payload``."""
     body = payload if isinstance(payload, bytes) else json.dumps(payload).encode()
     return body, {SIGNATURE_HEADER: sign(secret, body), "Content-Type": "application/json"}
@@ -62,7 +64,10 @@ class FakeGraph:
     """A local Graph API: answers queued replies first, then ``default``; records each call."""
 
     def __init__(self, default: tuple[int, dict[str, Any]] | None = None):
-        self.default = default or (200, {"messages": [{"id": "wamid.fake-1"}], "message_id": "m_fake-1"})
+        self.default = default or (
+            200,
+            {"messages": [{"id": "wamid.fake-1"}], "message_id": "m_fake-1"},
+        )
         self.replies: deque[tuple[int, dict[str, Any]]] = deque()
         self.calls: list[GraphCall] = []
         app = web.Application()

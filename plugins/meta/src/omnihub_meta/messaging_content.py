@@ -29,7 +29,7 @@ def attachment_content(attachment: Any) -> Json:
         return {"kind": "story_mention", "story": story}
     if kind == "location":
         point = obj(payload.get("coordinates"))
-        place = {"latitude": number(point.get("lat")), "longitude": number(point.get("long"))}
+        place: Json = {"latitude": number(point.get("lat")), "longitude": number(point.get("long"))}
         place |= {"name": text(found.get("title")), "url": uri(payload.get("url"))}
         return {"kind": "location", "location": place}
     # share, reel, ig_reel, post, ig_post, fallback, template …: kept as the channel sent them
@@ -47,7 +47,13 @@ def message_contents(message: Json) -> list[Json]:
         return [{"kind": "story_reply", "text": body, "story": story_ref}]
     if quick_reply:
         choice = {"control": "quick_reply", "id": text(quick_reply.get("payload")) or body}
-        return [{"kind": "interactive_reply", "text": body, "interactive_reply": choice | {"title": body}}]
+        return [
+            {
+                "kind": "interactive_reply",
+                "text": body,
+                "interactive_reply": choice | {"title": body},
+            }
+        ]
     if attachments:
         contents = [attachment_content(a) for a in attachments]
         if body:
