@@ -91,7 +91,10 @@ def messaging_item(raw: Any, envelope: Envelope, path: str) -> WebhookItem:
             content = {"kind": "unsupported", "raw": event.raw}
             return [event.received(f"message:{mid}", mid, content)]
 
-    return WebhookItem(envelope, path, "messaging", raw, build, fallback, reason="unknown_event")
+    # A Messenger receipt may carry only a watermark time, no message id: kept, not guessed.
+    receipt = "read" in event.raw or "delivery" in event.raw
+    reason = "receipt_without_message_id" if receipt else "unknown_event"
+    return WebhookItem(envelope, path, "messaging", raw, build, fallback, reason=reason)
 
 
 def _builder(event: _Event) -> tuple[Builder | None, str | None]:

@@ -8,6 +8,7 @@ async with FakeGraph() as graph:                 # records every call it receive
 
 from __future__ import annotations
 
+import itertools
 import json
 from collections import deque
 from dataclasses import dataclass, field
@@ -18,8 +19,11 @@ from typing import Any
 
 from aiohttp import web
 from aiohttp.test_utils import TestServer
-from omnihub_contracts import Identifier
+from omnihub_contracts import CloudEvent, Identifier
 
+from hub.testing import HubHarness
+
+from .events import event_id
 from .signature import SIGNATURE_HEADER, sign
 
 TEST_SECRET = "test-app-secret"
@@ -51,6 +55,31 @@ def signed(
 def load(path: Path) -> dict[str, Any]:
     loaded: dict[str, Any] = json.loads(path.read_text())
     return loaded
+
+
+_probes = itertools.count()
+
+
+async def webhook_events(
+    harness: HubHarness, channel: str, payload: dict[str, Any], count: int
+) -> list[CloudEvent]:
+    """Post ``payload`` signed to the channel's webhook; the first ``count`` events it gave."""
+    seen = await harness.collect(f"probe-{next(_probes)}", "#")
+    body, headers = signed(payload)
+    response = await harness.client.post(f"/webhooks/{channel}/", data=body, headers=headers)
+    if response.status != 200:
+        raise AssertionError(f"HTTP {response.status}: {await response.text()}")
+    return await seen.wait_for(count)
+
+
+def canonical(channel: str, expected: tuple[str, str, dict[str, Any]]) -> tuple[str, str, Any]:
+    """``(type, id key, data)`` as the events of the channel carry them."""
+    type_, key, data = expected
+    return (type_, event_id(channel, key), data)
+
+
+def observed(event: CloudEvent) -> tuple[str, str, Any]:
+    return (event.type, event.id, event.data.model_dump(mode="json", exclude_none=True))
 
 
 @dataclass
