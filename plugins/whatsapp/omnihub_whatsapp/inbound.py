@@ -55,8 +55,11 @@ def _change_items(change: Any, path: str, default: Envelope) -> Iterator[Webhook
         for i, status in enumerate(arr(value.get("statuses"))):
             built = status_events(status, envelope)
             yield item("statuses", i, build=built, reason="unknown_status")
-        if not value.get("messages") and not value.get("statuses"):
-            # e.g. only "errors": Meta could not deliver something to us; keep what it said.
+        if value.get("errors"):
+            # Meta could not deliver something to us (e.g. "Unsupported webhook payload"):
+            # the error belongs to no message event, so it is kept on its own.
+            yield WebhookItem(envelope, path, field, raw, reason="channel_errors")
+        elif not value.get("messages") and not value.get("statuses"):
             yield WebhookItem(envelope, path, field, raw, reason="no_message")
     elif field == "user_preferences":
         for i, preference in enumerate(arr(value.get("user_preferences"))):

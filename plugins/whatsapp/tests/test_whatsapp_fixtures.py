@@ -31,7 +31,7 @@ async def deliver(
     body, headers = signed(payload)
     response = await harness.client.post("/webhooks/whatsapp/", data=body, headers=headers)
     assert response.status == 200, await response.text()
-    count = len(CASES.get(name, [None]))
+    count = len(CASES[name]) if name in CASES else RAW_KEPT[name][2]
     assert await response.json() == {"accepted": count}
     return harness, await seen.wait_for(count), payload
 
@@ -60,10 +60,11 @@ async def test_fixture_becomes_its_canonical_events(hub_factory: Any, name: str)
 
 @pytest.mark.parametrize("name", sorted(RAW_KEPT))
 async def test_unknown_kinds_keep_the_message_object(hub_factory: Any, name: str) -> None:
-    _, [event], payload = await deliver(hub_factory, name)
+    _, [event, *rest], payload = await deliver(hub_factory, name)
 
-    message = payload["entry"][0]["changes"][0]["value"]["messages"][0]
-    wamid, seconds = RAW_KEPT[name]
+    change = payload["entry"][0]["changes"][0]
+    message = change["value"]["messages"][0]
+    wamid, seconds, _ = RAW_KEPT[name]
     context = message.get("context", {})
     _, key, expected = received(wamid, seconds, SENDER_NO_BSUID, kind="unsupported", raw=message)
     expected |= {"reply_to": context["id"]} if "id" in context else {}
@@ -73,3 +74,9 @@ async def test_unknown_kinds_keep_the_message_object(hub_factory: Any, name: str
         event_id("whatsapp", key),
         f"/plugins/whatsapp/{PNID}",
     )
+    for kept in rest:  # Meta's errors about the change, whole
+        assert (kept.type, kept.data.reason, kept.data.raw) == (
+            "whatsapp.unmapped",
+            "channel_errors",
+            change,
+        )

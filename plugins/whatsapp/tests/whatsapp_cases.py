@@ -341,8 +341,9 @@ CASES: dict[str, list[tuple[str, str, dict[str, Any]]]] = {
     ],
 }
 
-# Unsupported kinds keep the whole message object in ``raw`` (checked in the test).
+# Unsupported kinds keep the whole message object in ``raw`` (checked in the test); a change
+# that also carries Meta's own "errors" keeps them as one ``whatsapp.unmapped`` event more.
 RAW_KEPT = {
-    "message_order.json": ("wamid.xyzxyz", 1697044668),
-    "message_interactive_with_error.json": ("wamid.wegrchytvwcggt=", 1700505494),
+    "message_order.json": ("wamid.xyzxyz", 1697044668, 1),
+    "message_interactive_with_error.json": ("wamid.wegrchytvwcggt=", 1700505494, 2),
 }
