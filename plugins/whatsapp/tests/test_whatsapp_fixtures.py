@@ -8,10 +8,9 @@ from typing import Any
 import omnihub_whatsapp
 import pytest
 from omnihub_meta import event_id
-from omnihub_meta.testing import config_table, load, signed
+from omnihub_meta.testing import check_sample, config_table, load, webhook_events
 from whatsapp_cases import CASES, PNID, RAW_KEPT, SENDER_NO_BSUID, at, received
 
-from hub import CloudEvent
 from hub.testing import HubHarness
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -22,18 +21,11 @@ def test_every_fixture_has_a_case() -> None:
     assert sorted(p.name for p in FIXTURES.glob("*.json")) == sorted([*CASES, *RAW_KEPT])
 
 
-async def deliver(
-    hub_factory: Any, name: str
-) -> tuple[HubHarness, list[CloudEvent], dict[str, Any]]:
-    harness = await hub_factory(plugins={"whatsapp": omnihub_whatsapp.plugin}, config=CONFIG)
-    seen = await harness.collect("probe", "#")
-    payload = load(FIXTURES / name)
-    body, headers = signed(payload)
-    response = await harness.client.post("/webhooks/whatsapp/", data=body, headers=headers)
-    assert response.status == 200, await response.text()
-    count = len(CASES[name]) if name in CASES else RAW_KEPT[name][2]
-    assert await response.json() == {"accepted": count}
-    return harness, await seen.wait_for(count), payload
+async def start(hub_factory: Any) -> HubHarness:
+    harness: HubHarness = await hub_factory(
+        plugins={"whatsapp": omnihub_whatsapp.plugin}, config=CONFIG
+    )
+    return harness
 
 
 def item_time(payload: dict[str, Any]) -> str:
@@ -44,23 +36,18 @@ def item_time(payload: dict[str, Any]) -> str:
 
 @pytest.mark.parametrize("name", sorted(CASES))
 async def test_fixture_becomes_its_canonical_events(hub_factory: Any, name: str) -> None:
-    _, events, payload = await deliver(hub_factory, name)
+    payload = load(FIXTURES / name)
     account = payload["entry"][0]["changes"][0]["value"]["metadata"]["phone_number_id"]
-
-    assert [(e.type, e.id) for e in events] == [
-        (type_, event_id("whatsapp", key)) for type_, key, _ in CASES[name]
-    ]
-    for event, (_, _, data) in zip(events, CASES[name], strict=True):
-        assert event.data.model_dump(mode="json", exclude_none=True) == data
-        assert event.channel == "whatsapp"
-        assert event.source == f"/plugins/whatsapp/{account}"
-        assert event.customerid is None  # the hub's identity stage resolves it
-        assert event.time.isoformat().replace("+00:00", "Z") == item_time(payload)
+    harness = await start(hub_factory)
+    events = await check_sample(harness, "whatsapp", payload, CASES[name], account)
+    assert [e.time.isoformat().replace("+00:00", "Z") for e in events] == [item_time(payload)]
 
 
 @pytest.mark.parametrize("name", sorted(RAW_KEPT))
 async def test_unknown_kinds_keep_the_message_object(hub_factory: Any, name: str) -> None:
-    _, [event, *rest], payload = await deliver(hub_factory, name)
+    payload = load(FIXTURES / name)
+    harness = await start(hub_factory)
+    [event, *rest] = await webhook_events(harness, "whatsapp", payload, RAW_KEPT[name][2])
 
     change = payload["entry"][0]["changes"][0]
     message = change["value"]["messages"][0]

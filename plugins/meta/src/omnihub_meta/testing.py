@@ -63,12 +63,13 @@ _probes = itertools.count()
 async def webhook_events(
     harness: HubHarness, channel: str, payload: dict[str, Any], count: int
 ) -> list[CloudEvent]:
-    """Post ``payload`` signed to the channel's webhook; the first ``count`` events it gave."""
+    """Post ``payload`` signed to the channel's webhook, which must give ``count`` events."""
     seen = await harness.collect(f"probe-{next(_probes)}", "#")
     body, headers = signed(payload)
     response = await harness.client.post(f"/webhooks/{channel}/", data=body, headers=headers)
     if response.status != 200:
         raise AssertionError(f"HTTP {response.status}: {await response.text()}")
+    assert await response.json() == {"accepted": count}
     return await seen.wait_for(count)
 
 
@@ -80,6 +81,27 @@ def canonical(channel: str, expected: tuple[str, str, dict[str, Any]]) -> tuple[
 
 def observed(event: CloudEvent) -> tuple[str, str, Any]:
     return (event.type, event.id, event.data.model_dump(mode="json", exclude_none=True))
+
+
+Expected = tuple[str, str, dict[str, Any]]  # (type, id key, data as JSON)
+
+
+async def check_sample(
+    harness: HubHarness,
+    channel: str,
+    payload: dict[str, Any],
+    expected: list[Expected],
+    account: str,
+) -> list[CloudEvent]:
+    """Post a sample and assert its exact events: type, deterministic id, data, envelope."""
+    events = await webhook_events(harness, channel, payload, len(expected))
+    assert [observed(e) for e in events] == [canonical(channel, e) for e in expected]
+    for event in events:
+        assert (event.channel, event.customerid) == (channel, None)  # the hub resolves it
+        assert event.source == f"/plugins/{channel}/{account}"
+        if event.type == "message.received":
+            assert event.time == event.data.sent_at
+    return events
 
 
 @dataclass
