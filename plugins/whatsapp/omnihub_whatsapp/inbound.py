@@ -12,6 +12,7 @@ from typing import Any
 
 from omnihub_meta import Envelope, WebhookItem
 from omnihub_meta.events import arr, ident, obj
+from omnihub_meta.mapping import walk_entries
 
 from .messages import received, unsupported
 from .preferences import preference_events
@@ -19,17 +20,16 @@ from .statuses import status_events
 
 
 def webhook_items(payload: dict[str, Any], default: Envelope) -> Iterator[WebhookItem]:
-    entries = payload.get("entry")
-    if not isinstance(entries, list):
-        yield WebhookItem(default, "payload", None, payload, reason="not_a_webhook")
+    return walk_entries(payload, default, _entry_items)
+
+
+def _entry_items(entry: Any, path: str, default: Envelope) -> Iterator[WebhookItem]:
+    changes = obj(entry).get("changes")
+    if not isinstance(changes, list):
+        yield WebhookItem(default, path, None, {"entry": entry}, reason="unknown_entry")
         return
-    for e, entry in enumerate(entries):
-        changes = obj(entry).get("changes")
-        if not isinstance(changes, list):
-            yield WebhookItem(default, f"entry.{e}", None, {"entry": entry}, reason="unknown_entry")
-            continue
-        for c, change in enumerate(changes):
-            yield from _change_items(change, f"entry.{e}.changes.{c}", default)
+    for c, change in enumerate(changes):
+        yield from _change_items(change, f"{path}.changes.{c}", default)
 
 
 def _change_items(change: Any, path: str, default: Envelope) -> Iterator[WebhookItem]:

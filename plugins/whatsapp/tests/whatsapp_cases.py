@@ -106,6 +106,14 @@ LOCATION = {
     "url": "https://maps.google.com/?cid=2000000000000000000",
 }
 
+REMOVED_REACTION = received(
+    "wamid.xyzxyz",
+    1697044456,
+    SENDER_NO_BSUID,
+    kind="reaction",
+    reaction={"message_id": "wamid.yzxyzx="},
+)
+
 CASES: dict[str, list[tuple[str, str, dict[str, Any]]]] = {
     "button_button.json": [
         received(
@@ -277,24 +285,9 @@ CASES: dict[str, list[tuple[str, str, dict[str, Any]]]] = {
             reaction={"message_id": "wamid.yzxyzx=", "emoji": "\U0001f62e"},
         )
     ],
-    "message_unreaction_empty.json": [
-        received(
-            "wamid.xyzxyz",
-            1697044456,
-            SENDER_NO_BSUID,
-            kind="reaction",
-            reaction={"message_id": "wamid.yzxyzx="},
-        )
-    ],
-    "message_unreaction_no_emoji.json": [
-        received(
-            "wamid.xyzxyz",
-            1697044456,
-            SENDER_NO_BSUID,
-            kind="reaction",
-            reaction={"message_id": "wamid.yzxyzx="},
-        )
-    ],
+    # An empty emoji and no emoji both mean the reaction was removed.
+    "message_unreaction_empty.json": [REMOVED_REACTION],
+    "message_unreaction_no_emoji.json": [REMOVED_REACTION],
     "message_chosen_location.json": [
         received(
             "wamid.xyzxyz",

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Annotated, Any
 
@@ -63,6 +63,20 @@ class WebhookItem:
         return self.envelope.event(
             f"{self.envelope.channel}.unmapped", f"unmapped:{self.path}:{digest}", data
         )
+
+
+def walk_entries(
+    payload: dict[str, Any],
+    default: Envelope,
+    items_of_entry: Callable[[Any, str, Envelope], Iterator[WebhookItem]],
+) -> Iterator[WebhookItem]:
+    """``{"object": …, "entry": [...]}``: the items of each entry (path ``entry.<n>``)."""
+    entries = payload.get("entry")
+    if not isinstance(entries, list):
+        yield WebhookItem(default, "payload", None, payload, reason="not_a_webhook")
+        return
+    for e, entry in enumerate(entries):
+        yield from items_of_entry(entry, f"entry.{e}", default)
 
 
 def _problems(exc: Exception) -> list[str]:

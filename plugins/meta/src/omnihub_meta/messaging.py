@@ -24,31 +24,28 @@ from omnihub_contracts.message import (
 )
 
 from .events import Envelope, arr, ident, identifier, obj, text, timestamp
-from .mapping import Builder, WebhookItem
+from .mapping import Builder, WebhookItem, walk_entries
 from .messaging_content import message_contents, referral
 
 Json = dict[str, Any]
 
 
 def webhook_items(payload: Json, default: Envelope) -> Iterator[WebhookItem]:
-    entries = payload.get("entry")
-    if not isinstance(entries, list):
-        yield WebhookItem(default, "payload", None, payload, reason="not_a_webhook")
-        return
-    for e, entry in enumerate(entries):
-        found = obj(entry)
-        envelope = Envelope(default.channel, ident(found.get("id")) or default.account)
-        for i, event in enumerate(arr(found.get("messaging"))):
-            yield messaging_item(event, envelope, f"entry.{e}.messaging.{i}")
-        # Standby (another app holds the thread) and "changes" (comments, mentions …).
-        for key in ("standby", "changes"):
-            for i, other in enumerate(arr(found.get(key))):
-                raw = other if isinstance(other, dict) else {key: other}
-                yield WebhookItem(envelope, f"entry.{e}.{key}.{i}", key, raw, reason=f"not_{key}")
-        if not any(isinstance(found.get(k), list) for k in ("messaging", "standby", "changes")):
-            yield WebhookItem(
-                envelope, f"entry.{e}", None, {"entry": entry}, reason="unknown_entry"
-            )
+    return walk_entries(payload, default, _entry_items)
+
+
+def _entry_items(entry: Any, path: str, default: Envelope) -> Iterator[WebhookItem]:
+    found = obj(entry)
+    envelope = Envelope(default.channel, ident(found.get("id")) or default.account)
+    for i, event in enumerate(arr(found.get("messaging"))):
+        yield messaging_item(event, envelope, f"{path}.messaging.{i}")
+    # Standby (another app holds the thread) and "changes" (comments, mentions …).
+    for key in ("standby", "changes"):
+        for i, other in enumerate(arr(found.get(key))):
+            raw = other if isinstance(other, dict) else {key: other}
+            yield WebhookItem(envelope, f"{path}.{key}.{i}", key, raw, reason=f"not_{key}")
+    if not any(isinstance(found.get(k), list) for k in ("messaging", "standby", "changes")):
+        yield WebhookItem(envelope, path, None, {"entry": entry}, reason="unknown_entry")
 
 
 class _Event:
