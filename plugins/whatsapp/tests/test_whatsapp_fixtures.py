@@ -9,11 +9,13 @@ import omnihub_whatsapp
 import pytest
 from omnihub_meta import event_id
 from omnihub_meta.testing import check_sample, config_table, load, webhook_events
-from whatsapp_cases import CASES, PNID, RAW_KEPT, SENDER_NO_BSUID, at, received
+from whatsapp_cases import BASE_CASES, PNID, RAW_KEPT, SENDER_NO_BSUID, at, received
+from whatsapp_media_cases import MEDIA_CASES
 
 from hub.testing import HubHarness
 
 FIXTURES = Path(__file__).parent / "fixtures"
+CASES = BASE_CASES | MEDIA_CASES
 CONFIG = {"whatsapp": config_table(phone_number_id="configured-id")}
 
 
