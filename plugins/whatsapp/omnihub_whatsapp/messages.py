@@ -47,7 +47,10 @@ def sender(message: Json, contacts: list[Any]) -> Json:
     profiles = [obj(c) for c in contacts]
     matching = [c for c in profiles if wa_id and ident(c.get("wa_id")) == wa_id]
     matching = matching or [c for c in profiles if user_id and ident(c.get("user_id")) == user_id]
-    contact = matching[0] if matching else (profiles[0] if len(profiles) == 1 else {})
+    # A lone contact naming no one else is the sender's; a name is never borrowed from
+    # another person's contact.
+    anonymous = [c for c in profiles if not c.get("wa_id") and not c.get("user_id")]
+    contact = (matching or (anonymous if len(profiles) == 1 else []) or [{}])[0]
     user_id = user_id or ident(contact.get("user_id"))
     name = text(obj(contact.get("profile")).get("name"))
     return {"identifiers": identifiers(wa_id, user_id), "display_name": name}

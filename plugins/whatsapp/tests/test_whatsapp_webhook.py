@@ -106,3 +106,35 @@ async def test_what_fits_no_contract_is_kept_whole(hub_factory: Any) -> None:
     assert event.data.field == "messages"
     assert event.data.raw == change
     assert any(e.startswith("channel_message_id") for e in event.data.errors)
+
+
+async def test_a_customer_behind_a_username_is_known_by_the_business_scoped_id(
+    hub_factory: Any,
+) -> None:
+    # Meta's BSUID change: a user who adopted a username has no "from" and no "wa_id", only
+    # "from_user_id" on the message and "user_id" on the contact.
+    harness = await start(hub_factory)
+    seen = await harness.collect("probe", "#")
+    payload = load(FIXTURES / "message_text.json")
+    value = payload["entry"][0]["changes"][0]["value"]
+    message, contact = value["messages"][0], value["contacts"][0]
+    message["from_user_id"] = contact["user_id"] = "BR.1502576394655843"
+    del message["from"], contact["wa_id"], contact["parent_user_id"]
+    assert await post(harness, payload) == 200
+
+    [event] = await seen.wait_for(1)
+    sender = event.data.sender
+    assert [(i.kind, i.value) for i in sender.identifiers] == [("whatsapp", "BR.1502576394655843")]
+    assert sender.display_name == "Test Name"
+
+
+async def test_a_name_is_not_taken_from_someone_elses_contact(hub_factory: Any) -> None:
+    harness = await start(hub_factory)
+    seen = await harness.collect("probe", "#")
+    payload = load(FIXTURES / "message_text.json")
+    payload["entry"][0]["changes"][0]["value"]["messages"][0]["from"] = "5511988887777"
+    assert await post(harness, payload) == 200
+
+    [event] = await seen.wait_for(1)
+    assert event.data.sender.display_name is None
+    assert [i.value for i in event.data.sender.identifiers] == ["5511988887777", "+5511988887777"]
