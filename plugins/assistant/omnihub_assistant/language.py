@@ -44,10 +44,14 @@ class LanguageDetector:
             found[language] += sum(lowered.count(letter) for letter in letters)
         return found
 
-    def detect(self, text: str, fallback: Language) -> Language:
+    def guess(self, text: str) -> Language | None:
+        """The language with the most cues; None when there is none or a tie."""
         ranked = self.scores(text).most_common(2)
         if not ranked or ranked[0][1] <= 0:
-            return fallback
+            return None
         if len(ranked) == 2 and ranked[1][1] == ranked[0][1]:
-            return fallback
+            return None
         return ranked[0][0]
+
+    def detect(self, text: str, fallback: Language) -> Language:
+        return self.guess(text) or fallback
