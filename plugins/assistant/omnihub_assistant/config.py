@@ -31,7 +31,11 @@ class LlmConfig(ConfigModel):
     api_key: SecretStr | None = Field(
         default=None, description='Sent as "Authorization: Bearer …"; none for a local server.'
     )
-    timeout: float = Field(default=20.0, gt=0, description="Seconds per attempt.")
+    timeout: float = Field(
+        default=15.0,
+        gt=0,
+        description="Seconds for a reply, retries included; then the FAQ answers.",
+    )
     attempts: int = Field(
         default=3, ge=1, le=10, description="Tries on 429, 5xx and network errors."
     )
