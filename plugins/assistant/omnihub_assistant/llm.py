@@ -55,7 +55,7 @@ class LlmClient:
     def __init__(self, config: LlmConfig, *, wait: WaitBaseT | None = None) -> None:
         self.config = config
         self.url = str(config.base_url).rstrip("/") + "/chat/completions"
-        self._wait = _WaitRetryAfter(wait or wait_exponential_jitter(initial=0.5, max=4.0))
+        self._wait = _WaitRetryAfter(wait or wait_exponential_jitter(max=4.0, jitter=0.5))
         self._session: aiohttp.ClientSession | None = None
 
     async def complete(self, messages: list[Message]) -> str:
