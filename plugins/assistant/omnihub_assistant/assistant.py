@@ -91,9 +91,10 @@ class Assistant:
     async def answer(self, text: str, history: Sequence[Turn] = ()) -> Answer:
         """Answer ``text`` (the customer's latest message); ``history``: earlier turns,
         oldest first. Never raises for odd text; an LLM failure falls back to the FAQ."""
-        language = self._languages.detect(text, self._history_language(history))
+        cue = self._languages.guess(text)
+        language = cue or self._history_language(history)
         hits = self._index.search(text)
-        signals = self._with_entry_topic(self._signals.detect(text, language), hits)
+        signals = self._with_entry_topic(self._signals.detect(text, cue), hits)
         answer = None
         if self.llm is not None:
             answer = await self._ask_llm(self.llm, text, history, language, hits, signals)

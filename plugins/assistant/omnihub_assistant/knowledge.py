@@ -31,8 +31,9 @@ def _by_language(value: Any) -> Any:
 class Entry(BaseModel):
     model_config = {"extra": "forbid", "frozen": True}
 
-    id: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
-    topic: str = ""
+    # Slugs, as the contracts' BotUnderstanding.intent and handoff reasons are.
+    id: str = Field(pattern=r"^[a-z][a-z0-9_]*$", max_length=60)
+    topic: str = Field(default="", pattern=r"^([a-z][a-z0-9_]*)?$", max_length=60)
     questions: dict[Language, list[str]]
     answers: dict[Language, str]
 

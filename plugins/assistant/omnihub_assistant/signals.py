@@ -109,7 +109,8 @@ class SignalDetector:
             lang: frozenset(fold(w) for w in ws) for lang, ws in self.rules.negators.items()
         }
 
-    def detect(self, text: str, language: Language) -> Signals:
+    def detect(self, text: str, language: Language | None) -> Signals:
+        """``language``: the message's language, or None when it gave no cue of one."""
         folded = words(text)
         stemmed = {lang: stems(lang, folded) for lang in LANGUAGES}
         # Every language's phrases, whatever the detected one: "humano" is pt and es, and a
@@ -122,14 +123,23 @@ class SignalDetector:
                 if any(phrases.spans(lang, stemmed[lang]) for lang in phrases.languages())
             )
         )
-        score = self._sentiment(text, folded, stemmed[language], language)
+        # The message's own language's lexicon ("legal" is praise in pt, a topic in en); with
+        # no cue ("horrible!"), the language whose lexicon finds the most.
+        candidates = [language] if language is not None else list(LANGUAGES)
+        positive, negative = max(
+            (self._lexicon(folded, stemmed[lang], lang) for lang in candidates), key=sum
+        )
+        positive += sum(text.count(s) for s in self.rules.positive_symbols)
+        negative += NEGATIVE_WEIGHT * sum(text.count(s) for s in self.rules.negative_symbols)
+        total = positive + negative
+        score = (positive - negative) / total if total else 0.0
         sentiment: Sentiment = "negative" if score < 0 else "positive" if score > 0 else "neutral"
         return Signals(human, sentiment, score, topics)
 
-    def _sentiment(
-        self, text: str, folded: list[str], stemmed: tuple[str, ...], language: Language
-    ) -> float:
-        # The detected language's lexicon only: "legal" is praise in pt, a topic in en.
+    def _lexicon(
+        self, folded: list[str], stemmed: tuple[str, ...], language: Language
+    ) -> tuple[float, float]:
+        """(positive, negative) weight of the sentiment words of ``language``."""
         taken = {i for a, b in self._neutral.spans(language, stemmed) for i in range(a, b)}
         matches = [(a, b, 1.0) for a, b in self._positive.spans(language, stemmed)]
         matches += [(a, b, -NEGATIVE_WEIGHT) for a, b in self._negative.spans(language, stemmed)]
@@ -146,7 +156,4 @@ class SignalDetector:
                 positive += weight
             else:
                 negative -= weight
-        positive += sum(text.count(s) for s in self.rules.positive_symbols)
-        negative += NEGATIVE_WEIGHT * sum(text.count(s) for s in self.rules.negative_symbols)
-        total = positive + negative
-        return (positive - negative) / total if total else 0.0
+        return positive, negative

@@ -70,7 +70,7 @@ async def test_min_confidence_is_the_knob() -> None:
     relaxed: Answer = await new_assistant(min_confidence=0.0).answer(question)
     strict = await new_assistant(min_confidence=0.999999).answer(question)
 
-    assert relaxed.entry_id == "shipping-cost"
+    assert relaxed.entry_id == "shipping_cost"
     assert relaxed.confidence < 0.999999
     assert strict.entry_id is None
     assert strict.confidence == pytest.approx(relaxed.confidence)
@@ -89,7 +89,7 @@ async def test_the_answer_follows_the_customers_language_not_the_matched_paraphr
     # Spanish words, but the Portuguese paraphrase "Aceitam Pix?" is the closest match.
     answer = await new_assistant().answer("¿Aceptan pix? Gracias")
 
-    assert answer.entry_id == "payment-methods"
+    assert answer.entry_id == "payment_methods"
     assert answer.language == "es"
     assert answer.text.startswith("Aceptamos Pix")
 
@@ -115,7 +115,7 @@ async def test_a_message_without_language_cues_keeps_the_conversations_language(
 async def test_the_default_language_answers_messages_without_cues() -> None:
     answer = await new_assistant(default_language="es").answer("Pix?")
 
-    assert answer.entry_id == "payment-methods"
+    assert answer.entry_id == "payment_methods"
     assert answer.language == "es"
 
 
@@ -138,7 +138,7 @@ def test_confidence_grows_with_the_score_and_with_the_lead() -> None:
 def test_search_ranks_best_first_and_keeps_scores_in_range() -> None:
     hits = FaqIndex(default_knowledge()).search("prazo de entrega e frete grátis", limit=4)
 
-    assert {h.entry_id for h in hits[:2]} == {"delivery-time", "shipping-cost"}
+    assert {h.entry_id for h in hits[:2]} == {"delivery_time", "shipping_cost"}
     assert [h.score for h in hits] == sorted((h.score for h in hits), reverse=True)
     assert all(0.0 < h.score <= 1.0 for h in hits)
 

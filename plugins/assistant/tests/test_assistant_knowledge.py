@@ -43,11 +43,11 @@ def test_the_shipped_knowledge_speaks_pt_es_en_in_every_entry() -> None:
     knowledge = Knowledge.load()
 
     assert {e.id for e in knowledge.entries} >= {
-        "order-status",
-        "delivery-time",
-        "exchanges-returns",
-        "payment-methods",
-        "store-hours",
+        "order_status",
+        "delivery_time",
+        "exchanges_returns",
+        "payment_methods",
+        "store_hours",
     }
     for entry in knowledge.entries:
         for language in LANGUAGES:
@@ -111,6 +111,10 @@ def test_json_is_accepted(tmp_path: Path) -> None:
         (
             "entries:\n  - {id: a, question: {}}",
             r"entries\.0\.questions: Field required \(and 2 more\)",
+        ),
+        (
+            "entries:\n  - {id: Order-Status, questions: {pt: [oi]}, answers: {pt: Oi}}",
+            r"entries\.0\.id: String should match pattern",
         ),
         ("entries: [", r"faq\.yaml: while parsing"),
     ],

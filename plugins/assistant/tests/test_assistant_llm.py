@@ -24,7 +24,7 @@ def HANG(_: dict[str, Any]) -> web.StreamResponse:
 
 
 QUESTION = "Em quanto tempo vocês entregam?"
-DELIVERY_ANSWER, _ = default_knowledge().entry("delivery-time").answer("pt", "pt")
+DELIVERY_ANSWER, _ = default_knowledge().entry("delivery_time").answer("pt", "pt")
 
 
 def completion(content: Any) -> web.Response:
@@ -101,7 +101,7 @@ async def test_request_carries_model_and_a_system_prompt_with_the_faq_context(
     assert body["model"] == "test-model"
     system, user = body["messages"]
     assert system["role"] == "system"
-    assert "[delivery-time]" in system["content"]
+    assert "[delivery_time]" in system["content"]
     assert DELIVERY_ANSWER in system["content"]
     assert "Brazilian Portuguese" in system["content"]
     assert "NO_ANSWER" in system["content"]
@@ -110,7 +110,7 @@ async def test_request_carries_model_and_a_system_prompt_with_the_faq_context(
     assert (answer.text, answer.engine, answer.entry_id) == (
         "Chega em 2 a 5 dias úteis.",
         "llm",
-        "delivery-time",
+        "delivery_time",
     )
     assert answer.confidence >= 0.5
 
@@ -133,7 +133,7 @@ async def test_history_is_sent_with_roles_and_grounds_a_follow_up(fake_llm: Fake
         ("user", "e para Manaus?"),
     ]
     # "e para Manaus?" alone matches nothing; with the question before it, delivery does.
-    assert "[delivery-time]" in body["messages"][0]["content"]
+    assert "[delivery_time]" in body["messages"][0]["content"]
     assert answer.engine == "llm"
 
 
@@ -185,7 +185,7 @@ async def test_llm_failure_falls_back_to_the_faq(
     assert len(fake_llm.requests) == requests
     assert (answer.engine, answer.entry_id, answer.text) == (
         "faq",
-        "delivery-time",
+        "delivery_time",
         DELIVERY_ANSWER,
     )
     assert assistant.llm_failures == 1
@@ -199,7 +199,7 @@ async def test_a_hanging_llm_times_out_to_the_faq(fake_llm: FakeLlm) -> None:
 
     answer = await ask(fake_llm.assistant(timeout=0.2))
 
-    assert (answer.engine, answer.entry_id) == ("faq", "delivery-time")
+    assert (answer.engine, answer.entry_id) == ("faq", "delivery_time")
 
 
 async def test_the_timeout_covers_the_retries(fake_llm: FakeLlm) -> None:
@@ -238,8 +238,8 @@ async def test_the_llm_is_shown_rival_entries_and_may_answer_both(fake_llm: Fake
     answer = await ask(fake_llm.assistant(), "qual o prazo de entrega e o valor do frete?")
 
     system = fake_llm.requests[0]["messages"][0]["content"]
-    assert "[delivery-time]" in system
-    assert "[shipping-cost]" in system
+    assert "[delivery_time]" in system
+    assert "[shipping_cost]" in system
     assert answer.engine == "llm"
 
 
