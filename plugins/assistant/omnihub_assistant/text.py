@@ -88,8 +88,14 @@ def stopwords(language: Language) -> frozenset[str]:
 
 
 @cache
+def question_words(language: Language) -> frozenset[str]:
+    lists: dict[str, dict[str, list[str]]] = load_data("language.yaml")
+    return frozenset(fold(w) for w in lists[language]["question_words"])
+
+
+@cache
 def markers(language: Language) -> frozenset[str]:
     """Words typical of ``language``: its markers and stopwords (folded)."""
     lists: dict[str, dict[str, list[str]]] = load_data("language.yaml")
     own = lists[language]
-    return frozenset(fold(w) for w in (*own["markers"], *own["stopwords"]))
+    return frozenset(fold(w) for w in (*own["markers"], *own["stopwords"], *own["question_words"]))
