@@ -20,6 +20,7 @@ from .text import Language
 
 Engine = Literal["faq", "llm"]
 LLM_CONTEXT = 3  # FAQ entries the LLM is shown
+MAX_CHARS = 4096  # of a message, matched and sent on (WhatsApp's limit for a text)
 
 
 @dataclass(frozen=True)
@@ -91,6 +92,7 @@ class Assistant:
     async def answer(self, text: str, history: Sequence[Turn] = ()) -> Answer:
         """Answer ``text`` (the customer's latest message); ``history``: earlier turns,
         oldest first. Never raises for odd text; an LLM failure falls back to the FAQ."""
+        text = text[:MAX_CHARS]  # no FAQ question is longer; keeps the event loop free
         cue = self._languages.guess(text)
         language = cue or self._history_language(history)
         hits = self._index.search(text)

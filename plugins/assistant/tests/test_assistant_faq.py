@@ -20,7 +20,7 @@ def matching_cases(*groups: str) -> list[Any]:
     cases = []
     for group in groups:
         for case in questions()[group]:
-            marks = ()
+            marks: tuple[Any, ...] = ()
             if "known_miss" in case:
                 marks = (pytest.mark.xfail(reason=case["known_miss"], strict=True),)
             cases.append(pytest.param(case, id=f"{group}-{case_id(case)}", marks=marks))

@@ -70,3 +70,14 @@ def test_confidence_is_a_probability(scores: list[float], rivals_from: int) -> N
     hits = [Hit(str(i), s) for i, s in enumerate(sorted(scores, reverse=True))]
 
     assert 0.0 <= confidence(hits, rivals_from) <= 1.0
+
+
+async def test_a_huge_message_is_read_up_to_its_first_4096_characters() -> None:
+    question = "Quero falar com um atendente. "
+    early = await ASSISTANT.answer(question + "blá " * 50_000)
+    late = await ASSISTANT.answer("blá " * 50_000 + question)
+
+    well_formed(early)
+    well_formed(late)
+    assert early.signals.human_requested
+    assert not late.signals.human_requested
