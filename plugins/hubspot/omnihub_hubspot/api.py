@@ -1,0 +1,158 @@
+"""HubSpot's CRM API v3, the three calls the plugin makes, with retries.
+
+429 (honouring ``Retry-After``), 5xx, timeouts and connection errors are retried with
+exponential backoff and jitter; a 4xx is permanent. Error messages name the status and
+HubSpot's error ``category`` only: HubSpot's ``message`` may quote property values.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Awaitable, Callable, Sequence
+from email.utils import parsedate_to_datetime
+from typing import Any
+
+import aiohttp
+from tenacity import (
+    AsyncRetrying,
+    RetryCallState,
+    retry_if_exception_type,
+    stop_after_attempt,
+    wait_exponential,
+    wait_random,
+)
+from tenacity.wait import wait_base
+
+from hub import PermanentFailure
+
+from .config import HubSpotConfig
+
+CONTACTS = "/crm/v3/objects/contacts"
+
+
+class ApiUnavailable(Exception):
+    """HubSpot did not take the request, but may later (429, 5xx, timeout, no connection)."""
+
+    def __init__(self, reason: str, retry_after: float | None = None):
+        super().__init__(reason)
+        self.retry_after = retry_after
+
+
+class ApiRefused(PermanentFailure):
+    """HubSpot answered 4xx: the same request will never succeed."""
+
+    def __init__(self, reason: str, status: int):
+        super().__init__(reason)
+        self.status = status
+
+
+def retry_after_seconds(value: str | None) -> float | None:
+    if not value:
+        return None
+    if value.strip().isdigit():
+        return float(value)
+    try:
+        return max(parsedate_to_datetime(value).timestamp() - time.time(), 0.0)
+    except (TypeError, ValueError):
+        return None
+
+
+def _json(raw: bytes) -> Any:
+    try:
+        return json.loads(raw) if raw else {}
+    except ValueError:
+        return {}  # a 2xx without a JSON body still succeeded: never resend it
+
+
+class _wait_retry_after(wait_base):
+    def __init__(self, fallback: wait_base, cap: float):
+        self.fallback, self.cap = fallback, cap
+
+    def __call__(self, retry_state: RetryCallState) -> float:
+        failure = retry_state.outcome.exception() if retry_state.outcome else None
+        if isinstance(failure, ApiUnavailable) and failure.retry_after is not None:
+            return min(failure.retry_after, self.cap)
+        return float(self.fallback(retry_state))
+
+
+class HubSpotApi:
+    def __init__(
+        self,
+        config: HubSpotConfig,
+        *,
+        log: Any,
+        sleep: Callable[[float], Awaitable[None]] | None = None,
+    ):
+        assert config.access_token is not None
+        self.config = config
+        self.log = log
+        self.sleep = sleep
+        self._token = config.access_token.get_secret_value()
+        self._session: aiohttp.ClientSession | None = None
+
+    async def start(self) -> None:
+        self._session = aiohttp.ClientSession(
+            timeout=aiohttp.ClientTimeout(total=self.config.timeout),
+            headers={"Authorization": f"Bearer {self._token}"},
+        )
+
+    async def close(self) -> None:
+        if self._session is not None:
+            await self._session.close()
+            self._session = None
+
+    async def batch_update(self, inputs: Sequence[dict[str, Any]]) -> set[str]:
+        """Update up to 100 contacts; returns the ids HubSpot did not update (a 207)."""
+        answer = await self._request("POST", f"{CONTACTS}/batch/update", {"inputs": inputs})
+        updated = {str(r.get("id")) for r in answer.get("results", []) if isinstance(r, dict)}
+        return {str(i["id"]) for i in inputs} - updated if answer.get("errors") else set()
+
+    async def update(self, contact_id: str, properties: dict[str, str]) -> None:
+        await self._request("PATCH", f"{CONTACTS}/{contact_id}", {"properties": properties})
+
+    async def merge(self, primary_id: str, merged_id: str) -> None:
+        payload = {"primaryObjectId": primary_id, "objectIdToMerge": merged_id}
+        await self._request("POST", f"{CONTACTS}/merge", payload)
+
+    async def _request(self, method: str, path: str, payload: Any) -> dict[str, Any]:
+        c = self.config
+        extra: dict[str, Any] = {} if self.sleep is None else {"sleep": self.sleep}
+        retrying = AsyncRetrying(
+            retry=retry_if_exception_type(ApiUnavailable),
+            wait=_wait_retry_after(
+                wait_exponential(multiplier=c.backoff_initial, max=c.backoff_max)
+                + wait_random(0, c.backoff_initial),
+                c.retry_after_max,
+            ),
+            stop=stop_after_attempt(c.attempts),
+            reraise=True,
+            **extra,
+        )
+        async for attempt in retrying:
+            with attempt:
+                return await self._once(method, path, payload)
+        raise AssertionError("unreachable: tenacity reraises the last failure")
+
+    async def _once(self, method: str, path: str, payload: Any) -> dict[str, Any]:
+        if self._session is None:
+            raise ApiUnavailable("the HubSpot client is not started")
+        route = f"{method} {path.rsplit('/', 1)[0] if method == 'PATCH' else path}"
+        try:
+            async with self._session.request(
+                method, self.config.api_url + path, json=payload
+            ) as response:
+                status = response.status
+                retry_after = retry_after_seconds(response.headers.get("Retry-After"))
+                body = _json(await response.read())
+        except (aiohttp.ClientError, TimeoutError) as exc:
+            self.log.warning("hubspot_api_failed", route=route, error=type(exc).__name__)
+            raise ApiUnavailable(f"HubSpot {route}: {type(exc).__name__}") from None
+        if 200 <= status < 300:
+            return body if isinstance(body, dict) else {}
+        category = body.get("category", "") if isinstance(body, dict) else ""
+        reason = f"HubSpot {route} answered {status} {category}".rstrip()
+        self.log.warning("hubspot_api_failed", route=route, status=status, category=category)
+        if status in (408, 429) or status >= 500:
+            raise ApiUnavailable(reason, retry_after)
+        raise ApiRefused(reason, status)
