@@ -123,8 +123,13 @@ class ErasureRequest:
     """A customer's data must go (LGPD Art. 18 VI / GDPR Art. 17)."""
 
     request_id: str
-    customer_id: str
+    customer_id: str  # the surviving profile's id
     identifiers: tuple[Identifier, ...] = ()
+    merged_ids: tuple[str, ...] = ()  # ids of profiles merged into it: they name her too
+
+    @property
+    def customer_ids(self) -> tuple[str, ...]:
+        return (self.customer_id, *self.merged_ids)
 
 
 @dataclass(frozen=True)

@@ -377,7 +377,23 @@ class Hub:
         return checks
 
     async def erase_customer(self, request: ErasureRequest) -> dict[str, ErasureReceipt]:
-        """Call every enabled plugin's erase hook; a raising plugin gets a failed receipt."""
+        """Call every enabled plugin's erase hook; a raising plugin gets a failed receipt.
+
+        The request is completed from the profile store first: the surviving id, the ids
+        merged into it and every identifier it holds all name the customer.
+        """
+        known = await self.identity.person(request.customer_id)
+        if known is not None:
+            live, merged, identifiers = known
+            aliases = {*merged, request.customer_id} - {live}
+            request = ErasureRequest(
+                request.request_id,
+                live,
+                tuple(
+                    {(i.kind, i.value): i for i in (*request.identifiers, *identifiers)}.values()
+                ),
+                tuple(sorted({*request.merged_ids, *aliases})),
+            )
         receipts: dict[str, ErasureReceipt] = {}
         for info in self.plugins.enabled:
             try:

@@ -64,7 +64,10 @@ async def problems(request: web.Request, handler: Handler) -> web.StreamResponse
 def _mount_plugin_routes(app: web.Application, hub: Hub) -> None:
     for plugin, collected in sorted(hub.routes.items()):
         for route in collected.routes:
-            app.router.add_route(route.method, f"/webhooks/{plugin}{route.path}", route.handler)
+            path = f"/webhooks/{plugin}{route.path}"
+            app.router.add_route(route.method, path, route.handler)
+            if route.path == "/":  # the plugin's root answers with and without the slash
+                app.router.add_route(route.method, path.rstrip("/"), route.handler)
 
 
 def build_app(hub: Hub) -> web.Application:

@@ -75,6 +75,18 @@ class IdentityService:
             at = await profiles.last_time(tx, live, "message.received", channel) if live else None
         return None if at is None else datetime.fromtimestamp(at, UTC)
 
+    async def person(self, customer_id: str) -> tuple[str, list[str], list[Identifier]] | None:
+        """(surviving id, ids merged into it, identifiers) of whoever ``customer_id`` is."""
+        async with self.store.db.connection() as tx:
+            live = await profiles.surviving_id(tx, customer_id)
+            if live is None:
+                return None
+            merged = [r[0] for r in await tx.fetch(
+                "SELECT id FROM customers WHERE merged_into = ? ORDER BY id", live
+            )]  # fmt: skip
+            rows = await profiles.identifiers_of(tx, live)
+        return live, merged, [Identifier(kind=kind, value=value) for kind, value, _ in rows]
+
     # -- API --------------------------------------------------------------------------------
 
     async def profile(self, customer_id: str) -> Found | None:

@@ -19,7 +19,7 @@ MIN_CONTAINED = 6
 class CustomerLines:
     """``matcher(line)`` is true for a JSON line that names the customer."""
 
-    customer_id: str
+    customer_ids: tuple[str, ...]  # the profile and those merged into it
     values: tuple[str, ...]  # identifier values, case-folded
     needles: tuple[str, ...]  # the values also as they appear JSON-escaped in a line
 
@@ -27,12 +27,13 @@ class CustomerLines:
     def of(cls, request: ErasureRequest) -> CustomerLines:
         values = tuple(dict.fromkeys(i.value.casefold() for i in request.identifiers if i.value))
         escaped = (json.dumps(v, ensure_ascii=False)[1:-1] for v in values)
-        return cls(request.customer_id, values, tuple(dict.fromkeys((*values, *escaped))))
+        ids = tuple(i for i in request.customer_ids if i)
+        return cls(ids, values, tuple(dict.fromkeys((*values, *escaped))))
 
     def __call__(self, line: bytes) -> bool:
         text = line.decode("utf-8", "replace")
         # Cheap test first: most lines name someone else and are never parsed.
-        named = bool(self.customer_id) and self.customer_id in text
+        named = any(i in text for i in self.customer_ids)
         if not named:
             folded = text.casefold()
             if not any(n in folded for n in self.needles):
@@ -44,7 +45,7 @@ class CustomerLines:
         return any(self._names(s) for s in _strings(event))
 
     def _names(self, string: str) -> bool:
-        if self.customer_id and string == self.customer_id:
+        if string in self.customer_ids:
             return True
         folded = string.casefold()
         return any(v == folded or (len(v) >= MIN_CONTAINED and v in folded) for v in self.values)

@@ -21,7 +21,7 @@ from hub import Identifier
 FIXTURES = Path(__file__).parent / "fixtures"
 CLIENT_SECRET = "yyyyyyyy-yyyy-yyyy-yyyy-yyyyyyyyyyyy"  # HubSpot's documentation secret
 TOKEN = "pat-test-token"
-WEBHOOK_PATH = "/webhooks/hubspot/"
+WEBHOOK_PATH = "/webhooks/hubspot"
 
 
 def fixture(name: str) -> bytes:

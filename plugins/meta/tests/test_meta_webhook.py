@@ -39,11 +39,6 @@ async def test_handshake_answers_the_challenge(hub_factory: Any, channel: str) -
     assert await response.text() == "1158201444"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="core: hub/http/app.py mounts a plugin's '/' route only with the trailing slash "
-    "(diff in plugins/meta/README.md); remove this marker once it is applied",
-)
 async def test_handshake_without_trailing_slash(hub_factory: Any) -> None:
     harness = await start(hub_factory, "whatsapp")
     response = await harness.client.get("/webhooks/whatsapp", params=HANDSHAKE)
