@@ -18,7 +18,17 @@ from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
 ENV_PREFIX = "OMNIHUB_"
 _ENV_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
 SCOPES = frozenset(
-    {"events:write", "dlq:read", "dlq:write", "customers:read", "customers:write", "admin"}
+    {
+        "events:write",
+        "dlq:read",
+        "dlq:write",
+        "customers:read",
+        "customers:write",
+        "consent:write",
+        "erasure:write",
+        "audit:read",
+        "admin",
+    }
 )
 
 
@@ -70,6 +80,24 @@ class IdentitySection(Section):
     source_priority: dict[str, int] = {}  # trait source -> rank; higher beats newer
 
 
+class ConsumerOverride(Section):
+    purposes: list[str] | None = None  # replaces the purposes the consumer registered
+    fields: list[str] | None = None  # data fields it receives (dotted paths); None: all
+
+
+class PrivacySection(Section):
+    """Consent purposes, defaults and erasure; see docs/privacy.md."""
+
+    purposes: list[str] = ["service", "marketing", "personalization", "ai_assistant", "surveys"]
+    # Allowed without a recorded decision (legal basis: contract), e.g. answering the
+    # customer's own messages. A recorded revocation still wins.
+    default_allowed: list[str] = ["service"]
+    erasure_deadline_days: int = Field(15, ge=1)  # LGPD Art. 19: 15 days
+    # Salt of the hashes that keep erased identifiers suppressed; keep it secret and stable.
+    suppression_salt: SecretStr = SecretStr("omnihub-default-suppression-salt")
+    consumers: dict[str, ConsumerOverride] = {}
+
+
 class HttpSection(Section):
     host: str = "127.0.0.1"
     port: int = Field(8080, ge=0, le=65535)
@@ -103,6 +131,7 @@ class HubConfig(Section):
     store: StoreSection = StoreSection()
     pipeline: PipelineSection = PipelineSection()
     identity: IdentitySection = IdentitySection()
+    privacy: PrivacySection = PrivacySection()
     http: HttpSection = HttpSection()
     api: ApiSection = ApiSection()
     logging: LoggingSection = LoggingSection()

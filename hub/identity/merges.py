@@ -29,6 +29,14 @@ MERGE_COLUMNS = (
     "undone_at, undo_reason"
 )
 
+# What a merge moves from the absorbed profile: (item, row key, table, column naming it).
+MOVES = (
+    ("identifier", "kind || ' ' || value", "identifiers", "customer_id"),
+    ("timeline", "CAST(seq AS TEXT)", "timeline", "customer_id"),
+    ("redirect", "id", "customers", "merged_into"),
+    ("consent", "CAST(seq AS TEXT)", "consent_ledger", "customer_id"),
+)
+
 
 @dataclass(frozen=True)
 class MergeRecord:
@@ -66,12 +74,7 @@ async def merge(
 ) -> MergeRecord:
     merge_id = "mrg_" + uuid.uuid4().hex
     survivor_traits, merged_traits = await read_traits(tx, survivor), await read_traits(tx, merged)
-    moves = (
-        ("identifier", "kind || ' ' || value", "identifiers", "customer_id"),
-        ("timeline", "CAST(seq AS TEXT)", "timeline", "customer_id"),
-        ("redirect", "id", "customers", "merged_into"),
-    )
-    for item, key_sql, table, column in moves:
+    for item, key_sql, table, column in MOVES:
         await tx.execute(
             f"INSERT INTO merge_moves (merge_id, item, key) "
             f"SELECT ?, ?, {key_sql} FROM {table} WHERE {column} = ?",
@@ -121,12 +124,7 @@ async def unmerge(tx: Tx, merge_id: str, *, reason: str | None, now: float) -> M
             f"profile {record.surviving_id} was merged into {survivor[0]} since; "
             "undo that merge first"
         )
-    moves = (
-        ("identifier", "kind || ' ' || value", "identifiers", "customer_id"),
-        ("timeline", "CAST(seq AS TEXT)", "timeline", "customer_id"),
-        ("redirect", "id", "customers", "merged_into"),
-    )
-    for item, key_sql, table, column in moves:
+    for item, key_sql, table, column in MOVES:
         await tx.execute(
             f"UPDATE {table} SET {column} = ? WHERE {column} = ? AND {key_sql} IN "
             "(SELECT key FROM merge_moves WHERE merge_id = ? AND item = ?)",

@@ -103,6 +103,55 @@ MIGRATIONS: list[str] = [
         created_at {real} NOT NULL
     );
     """,
+    # 4: privacy: the consent ledger, erasure requests and receipts, suppressed identifiers
+    # (salted hashes only) and the audit of personal-data reads.
+    """
+    CREATE TABLE consent_ledger (
+        seq {serial},
+        customer_id TEXT NOT NULL,
+        purpose TEXT NOT NULL,
+        status TEXT NOT NULL,
+        legal_basis TEXT NOT NULL,
+        source TEXT NOT NULL,
+        evidence TEXT,
+        event_key TEXT UNIQUE,
+        at {real} NOT NULL,
+        expires_at {real}
+    );
+    CREATE INDEX consent_ledger_customer ON consent_ledger (customer_id, at, seq);
+    CREATE TABLE erasures (
+        id TEXT PRIMARY KEY,
+        customer_id TEXT NOT NULL,
+        requested_by TEXT NOT NULL,
+        requested_at {real} NOT NULL,
+        deadline {real} NOT NULL,
+        status TEXT NOT NULL,
+        finished_at {real}
+    );
+    CREATE TABLE erasure_receipts (
+        erasure_id TEXT NOT NULL,
+        system TEXT NOT NULL,
+        status TEXT NOT NULL,
+        detail TEXT,
+        items INTEGER NOT NULL DEFAULT 0,
+        updated_at {real} NOT NULL,
+        PRIMARY KEY (erasure_id, system)
+    ) {without_rowid};
+    CREATE TABLE suppressed (
+        digest TEXT PRIMARY KEY,
+        erasure_id TEXT NOT NULL,
+        at {real} NOT NULL
+    ) {without_rowid};
+    CREATE TABLE audit_log (
+        seq {serial},
+        at {real} NOT NULL,
+        actor TEXT NOT NULL,
+        action TEXT NOT NULL,
+        customer_id TEXT,
+        detail TEXT
+    );
+    CREATE INDEX audit_log_customer ON audit_log (customer_id, at);
+    """,
 ]
 
 _MIGRATION_LOCK = 7_402_215_001  # any constant shared by every hub of this schema

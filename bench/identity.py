@@ -1,0 +1,231 @@
+"""Identity resolution benchmark (issue 4): lookup latency and resolution throughput with
+many profiles, on SQLite and on PostgreSQL, each beside a raw-driver baseline.
+
+    .venv/bin/python bench/identity.py --backend sqlite,postgresql --profiles 1000000
+
+Per backend: a fresh database seeded with N profiles (3 identifiers and 2 traits each,
+straight into the tables), then sequential lookups through ``IdentityService`` and the
+bare driver, then ``message.received`` events through ``IdentityResolver.resolve`` with a
+fixed number of tasks in flight (with and without merges) and a raw transaction per event.
+A benchmark, not a test: nothing here asserts a time. See bench/README.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import datetime
+import json
+import os
+import platform
+import shutil
+import sys
+import tempfile
+import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # `bench` as a package
+
+import structlog  # noqa: E402
+from omnihub_contracts import core_registry  # noqa: E402
+
+from bench.lib import identity_data as data  # noqa: E402
+from bench.lib.identity_db import (  # noqa: E402
+    RawDriver,
+    RawPostgres,
+    RawSqlite,
+    postgres_database,
+    seed_postgres,
+    seed_sqlite,
+)
+from bench.lib.identity_runs import Timings, lookups, raw_transactions, resolutions  # noqa: E402
+from bench.lib.settings import REPO  # noqa: E402
+from bench.run import machine, revision  # noqa: E402
+from hub.identity import IdentityService  # noqa: E402
+from hub.store import SqlStore, open_store  # noqa: E402
+
+BACKENDS = ("sqlite", "postgresql")
+TARGET_P99_MS = 2.0  # issue 4: lookup p99 on PostgreSQL
+POOL_SIZE = 10  # PostgresDatabase's default max_connections, for the raw baseline too
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    p = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    p.add_argument("--backend", default=",".join(BACKENDS), help="comma list: sqlite, postgresql")
+    p.add_argument("--profiles", type=int, default=1_000_000, help="profiles seeded")
+    p.add_argument("--lookups", type=int, default=20_000, help="lookups per path")
+    p.add_argument("--events", type=int, default=20_000, help="events per resolution run")
+    p.add_argument("--concurrency", type=int, default=32, help="resolutions in flight")
+    p.add_argument(
+        "--postgres-server",
+        default=os.environ.get("BENCH_POSTGRES", "postgresql://postgres@127.0.0.1:5432/"),
+        help="server URL without a database; omnihub_bench_<pid> is created and dropped",
+    )
+    p.add_argument("--seed", type=int, default=4, help="random seed of samples and events")
+    p.add_argument("--results", type=Path, default=REPO / "bench" / "results")
+    p.add_argument("--keep", action="store_true", help="keep the SQLite file and the database")
+    args = p.parse_args(argv)
+    args.backends = [b.strip() for b in args.backend.split(",") if b.strip()]
+    if unknown := set(args.backends) - set(BACKENDS):
+        p.error(f"--backend: unknown {sorted(unknown)}; choose from {', '.join(BACKENDS)}")
+    if not 2 <= args.profiles <= data.MAX_PROFILES // 2:
+        p.error(f"--profiles: from 2 to {data.MAX_PROFILES // 2}")
+    return args
+
+
+@asynccontextmanager
+async def backend_store(backend: str, args: argparse.Namespace) -> AsyncIterator[
+    tuple[SqlStore, RawDriver, float]
+]:
+    """A fresh, seeded store for ``backend``, its raw driver and the seconds seeding took;
+    everything removed afterwards (unless ``--keep``)."""
+    if backend == "sqlite":
+        workdir = Path(tempfile.mkdtemp(prefix="omnihub-identity-bench-"))
+        path = workdir / "hub.db"
+        store = open_store(f"sqlite:///{path}")
+        try:
+            await store.open()
+            seeded = await seed_sqlite(path, args.profiles)
+            raw: RawDriver = await RawSqlite.open(path)
+            try:
+                yield store, raw, seeded
+            finally:
+                await raw.close()
+        finally:
+            await store.close()
+            if args.keep:
+                print(f"  SQLite file kept: {path}")
+            else:
+                shutil.rmtree(workdir, ignore_errors=True)
+        return
+    async with postgres_database(args.postgres_server, args.keep) as url:
+        store = open_store(url)
+        try:
+            await store.open()
+            seeded = await seed_postgres(url, args.profiles)
+            raw = await RawPostgres.open(url, POOL_SIZE)
+            try:
+                yield store, raw, seeded
+            finally:
+                await raw.close()
+        finally:
+            await store.close()
+
+
+async def measure(backend: str, args: argparse.Namespace) -> dict[str, Any]:
+    print(f"-- {backend}: seeding {args.profiles:,} profiles", flush=True)
+    async with backend_store(backend, args) as (store, raw, seeded):
+        print(f"   seeded in {seeded:.1f} s", flush=True)
+        registry = core_registry()
+        service = IdentityService(store, registry)
+        print(f"   {args.lookups:,} lookups per path, one at a time", flush=True)
+        found = await lookups(service, raw, args.profiles, args.lookups, args.seed)
+        factory = data.EventFactory(registry, args.profiles, args.seed)
+        plain, linking = data.EventMix(args.profiles), data.EventMix(args.profiles, link=0.05)
+        print(f"   {args.events:,} resolutions, {args.concurrency} in flight", flush=True)
+        runs = [
+            await resolutions(
+                service, factory, plain, args.events, args.concurrency,
+                "resolve: 80 % known, 20 % new",
+            ),
+            await resolutions(
+                service, factory, linking, args.events, args.concurrency,
+                "resolve: 5 % link two profiles (merge)",
+            ),
+            await raw_transactions(raw, factory, plain, args.events, args.concurrency),
+        ]  # fmt: skip
+    return {"backend": backend, "seed_seconds": seeded, "lookups": found, "resolutions": runs}
+
+
+def table(result: dict[str, Any]) -> str:
+    lines = [
+        f"\n{result['backend']} · {result['seed_seconds']:.1f} s to seed",
+        f"{'lookup (sequential)':<66} {'p50 ms':>8} {'p99 ms':>8} {'max ms':>8}  wrong",
+    ]
+    for t in result["lookups"]:
+        top = max(t.seconds, default=0.0) * 1000
+        lines.append(
+            f"{t.name:<66} {t.ms(50):8.3f} {t.ms(99):8.3f} {top:8.2f}  {t.wrong}{errors(t)}"
+        )
+    lines.append(f"{'resolution':<56} {'events/s':>9} {'p50 ms':>8} {'p99 ms':>8}  outcomes")
+    for t in result["resolutions"]:
+        outcomes = ", ".join(f"{k} {v}" for k, v in sorted(t.outcomes.items()))
+        lines.append(
+            f"{t.name:<56} {t.rate:9,.0f} {t.ms(50):8.2f} {t.ms(99):8.2f}  {outcomes}{errors(t)}"
+        )
+    return "\n".join(lines)
+
+
+def errors(t: Timings) -> str:
+    return f" · errors {dict(t.errors)}" if t.errors else ""
+
+
+def merges(result: dict[str, Any]) -> int:
+    return sum(
+        int(k.split("×")[1]) * v
+        for t in result["resolutions"]
+        for k, v in t.outcomes.items()
+        if k.startswith("merged")
+    )
+
+
+def target(results: list[dict[str, Any]]) -> str:
+    for result in results:
+        if result["backend"] == "postgresql":
+            find = next(t for t in result["lookups"] if t.name.startswith("IdentityService.find"))
+            verdict = "met" if find.ms(99) <= TARGET_P99_MS else "MISSED"
+            return (
+                f"target: lookup p99 ≤ {TARGET_P99_MS:g} ms on PostgreSQL — find p99 "
+                f"{find.ms(99):.3f} ms: {verdict}"
+            )
+    return "target: lookup p99 on PostgreSQL not measured (--backend without postgresql)"
+
+
+def as_json(result: dict[str, Any]) -> dict[str, Any]:
+    return {
+        **result,
+        "merges": merges(result),
+        "lookups": [t.as_json() for t in result["lookups"]],
+        "resolutions": [t.as_json() for t in result["resolutions"]],
+    }
+
+
+async def main_async(args: argparse.Namespace) -> int:
+    stamp = datetime.datetime.now().strftime("%Y-%m-%dT%H%M%S")
+    structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(30))  # warnings+
+    header = (
+        f"Omnihub identity benchmark {stamp} · {machine()} · commit {revision()}\n"
+        f"profiles {args.profiles:,} · lookups {args.lookups:,} per path · events "
+        f"{args.events:,} per run · concurrency {args.concurrency} · {platform.platform()}"
+    )
+    print(header, flush=True)
+    results = []
+    for backend in args.backends:
+        started = time.perf_counter()
+        result = await measure(backend, args)
+        print(f"   {backend} done in {time.perf_counter() - started:.0f} s", flush=True)
+        results.append(result)
+    print(f"\n{header}")
+    for result in results:
+        print(table(result) + f"\nmerges done: {merges(result)}")
+    print("\n" + target(results))
+    folder = args.results / f"{stamp}-identity"
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / "results.json"
+    body = {"header": header, "results": [as_json(r) for r in results], "target": target(results)}
+    path.write_text(json.dumps(body, indent=2) + "\n")
+    print(f"results: {path}")
+    return 0
+
+
+def main() -> int:
+    return asyncio.run(main_async(parse_args()))
+
+
+if __name__ == "__main__":
+    sys.exit(main())
