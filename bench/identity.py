@@ -19,6 +19,7 @@ import json
 import os
 import platform
 import shutil
+import signal
 import sys
 import tempfile
 import time
@@ -29,11 +30,11 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # `bench` as a package
 
-import structlog  # noqa: E402
-from omnihub_contracts import core_registry  # noqa: E402
+import structlog
+from omnihub_contracts import core_registry
 
-from bench.lib import identity_data as data  # noqa: E402
-from bench.lib.identity_db import (  # noqa: E402
+from bench.lib import identity_data as data
+from bench.lib.identity_db import (
     RawDriver,
     RawPostgres,
     RawSqlite,
@@ -41,11 +42,11 @@ from bench.lib.identity_db import (  # noqa: E402
     seed_postgres,
     seed_sqlite,
 )
-from bench.lib.identity_runs import Timings, lookups, raw_transactions, resolutions  # noqa: E402
-from bench.lib.settings import REPO  # noqa: E402
-from bench.run import machine, revision  # noqa: E402
-from hub.identity import IdentityService  # noqa: E402
-from hub.store import SqlStore, open_store  # noqa: E402
+from bench.lib.identity_runs import Timings, lookups, raw_transactions, resolutions
+from bench.lib.settings import REPO
+from bench.run import busy_cores, machine, revision
+from hub.identity import IdentityService
+from hub.store import SqlStore, open_store
 
 BACKENDS = ("sqlite", "postgresql")
 TARGET_P99_MS = 2.0  # issue 4: lookup p99 on PostgreSQL
@@ -68,6 +69,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     )
     p.add_argument("--seed", type=int, default=4, help="random seed of samples and events")
     p.add_argument("--results", type=Path, default=REPO / "bench" / "results")
+    p.add_argument(
+        "--sqlite-analyze",
+        action="store_true",
+        help="ANALYZE the seeded SQLite file (the hub never does; see bench/README.md)",
+    )
     p.add_argument("--keep", action="store_true", help="keep the SQLite file and the database")
     args = p.parse_args(argv)
     args.backends = [b.strip() for b in args.backend.split(",") if b.strip()]
@@ -79,9 +85,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 
 @asynccontextmanager
-async def backend_store(backend: str, args: argparse.Namespace) -> AsyncIterator[
-    tuple[SqlStore, RawDriver, float]
-]:
+async def backend_store(
+    backend: str, args: argparse.Namespace
+) -> AsyncIterator[tuple[SqlStore, RawDriver, float]]:
     """A fresh, seeded store for ``backend``, its raw driver and the seconds seeding took;
     everything removed afterwards (unless ``--keep``)."""
     if backend == "sqlite":
@@ -90,7 +96,7 @@ async def backend_store(backend: str, args: argparse.Namespace) -> AsyncIterator
         store = open_store(f"sqlite:///{path}")
         try:
             await store.open()
-            seeded = await seed_sqlite(path, args.profiles)
+            seeded = await seed_sqlite(path, args.profiles, analyze=args.sqlite_analyze)
             raw: RawDriver = await RawSqlite.open(path)
             try:
                 yield store, raw, seeded
@@ -167,7 +173,7 @@ def errors(t: Timings) -> str:
 
 def merges(result: dict[str, Any]) -> int:
     return sum(
-        int(k.split("×")[1]) * v
+        int(k.split(":")[1]) * v
         for t in result["resolutions"]
         for k, v in t.outcomes.items()
         if k.startswith("merged")
@@ -201,7 +207,9 @@ async def main_async(args: argparse.Namespace) -> int:
     header = (
         f"Omnihub identity benchmark {stamp} · {machine()} · commit {revision()}\n"
         f"profiles {args.profiles:,} · lookups {args.lookups:,} per path · events "
-        f"{args.events:,} per run · concurrency {args.concurrency} · {platform.platform()}"
+        f"{args.events:,} per run · concurrency {args.concurrency} · SQLite ANALYZE "
+        f"{'yes' if args.sqlite_analyze else 'no'}\n"
+        f"busy elsewhere before start: {await busy_cores():.2f} cores · {platform.platform()}"
     )
     print(header, flush=True)
     results = []
@@ -223,8 +231,28 @@ async def main_async(args: argparse.Namespace) -> int:
     return 0
 
 
+async def interruptible(args: argparse.Namespace) -> int:
+    """SIGINT/SIGTERM cancel the run, so the ``finally`` blocks drop the database and
+    delete the SQLite file; a second signal does not interrupt that clean-up."""
+    loop, task = asyncio.get_running_loop(), asyncio.current_task()
+    assert task is not None
+
+    def stop(sig: signal.Signals) -> None:
+        print(f"\n{sig.name}: cleaning up", flush=True)
+        for each in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(each, lambda: None)
+        task.cancel()
+
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop, sig)
+    try:
+        return await main_async(args)
+    except asyncio.CancelledError:
+        return 130
+
+
 def main() -> int:
-    return asyncio.run(main_async(parse_args()))
+    return asyncio.run(interruptible(parse_args()))
 
 
 if __name__ == "__main__":

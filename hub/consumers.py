@@ -22,6 +22,7 @@ from .broker import (
 from .metrics import Metrics
 from .pipeline import event_message
 from .plugin_api import Consumer
+from .privacy.minimise import minimise
 from .store import Claim, Store, claim_or_wait
 
 log = structlog.get_logger("hub.consumers")
@@ -92,6 +93,8 @@ class ConsumerRunner:
             return
         if claim is Claim.BUSY:
             raise RuntimeError("another worker still holds this event after its lease")
+        if self.consumer.fields is not None:
+            event = event.model_copy(update={"data": minimise(event.data, self.consumer.fields)})
         started = time.perf_counter()
         try:
             await asyncio.wait_for(self.consumer.handler(event), self.consumer.timeout)

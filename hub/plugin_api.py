@@ -52,6 +52,9 @@ class Consumer:
     # Whether `omnihub replay` without --to re-delivers to this consumer too (an archive
     # would otherwise store the replayed events a second time).
     replays: bool = True
+    # Field minimisation: the ``data`` fields (dotted paths, e.g. "text", "sender.language")
+    # the consumer needs; it then receives ``data`` as a dict holding only those. None: all.
+    fields: tuple[str, ...] | None = None
 
     def __post_init__(self) -> None:
         if not CONSUMER_NAME.match(self.name):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import inspect
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -43,7 +44,8 @@ from .plugin_api import (
     PluginContext,
 )
 from .plugins import PluginInfo, PluginSet, load_plugins
-from .stages import ConsentStage, IdentityStage, StatedConsent
+from .privacy.consent import ConsentLedger, LedgerConsent
+from .stages import ConsentStage, IdentityStage
 from .store import open_store
 
 log = structlog.get_logger("hub.runtime")
@@ -121,6 +123,7 @@ class Hub:
         self.store = open_store(config.store.url)
         self.identity = IdentityService(self.store, self.registry, config.identity, self.metrics)
         self.customers = customers or self.identity
+        self.consent = ConsentLedger(self.store, config.privacy)
         self.contexts = {p.name: self._context(p) for p in self.plugins.enabled}
         self.pipeline = Pipeline(
             broker=self.broker,
@@ -128,7 +131,7 @@ class Hub:
             registry=self.registry,
             metrics=self.metrics,
             identity=identity or self.identity.resolver,
-            consent=consent or StatedConsent(),
+            consent=consent or LedgerConsent(self.consent),
             outbox=self.identity.outbox,
             publish_timeout=config.broker.publish_timeout,
         )
@@ -186,6 +189,21 @@ class Hub:
         return register
 
     def _register_consumer(self, consumer: Consumer, plugin: str) -> ConsumerRunner:
+        override = self.config.privacy.consumers.get(consumer.name)
+        if override is not None:  # hub.toml knows better what a consumer may see
+            consumer = dataclasses.replace(
+                consumer,
+                purposes=consumer.purposes
+                if override.purposes is None
+                else tuple(override.purposes),
+                fields=tuple(override.fields) if override.fields is not None else consumer.fields,
+            )
+        unknown = set(consumer.purposes) - set(self.config.privacy.purposes)
+        if unknown:
+            raise ConfigError(
+                f"plugins.{plugin}: consumer {consumer.name!r} serves unknown purposes "
+                f"{sorted(unknown)}; known: {self.config.privacy.purposes} ([privacy] purposes)"
+            )
         existing = self.runners.get(consumer.name)
         if existing is not None:
             raise ConfigError(

@@ -89,24 +89,6 @@ async def test_permanent_failure_skips_retries(hub_factory: HubFactory, broker_u
     assert calls == [1]
 
 
-async def test_consent_snapshot_withholds_events_from_unallowed_purposes(
-    hub_factory: HubFactory, broker_url: str
-) -> None:
-    harness = await hub_factory(plugins=PLUGINS, broker_url=broker_url)
-    service = await harness.collect("service", "acme.#", purposes=("service",))
-    marketing = await harness.collect("marketing", "acme.#", purposes=("marketing",))
-    await harness.publish(ping(1, consent="service"), ping(2, consent="service,marketing"))
-    await service.wait_for(2)
-    [only] = await marketing.wait_for(1)
-    assert only.data.n == 2
-    await eventually(
-        lambda: (
-            'deliveries_dropped_total{consumer="marketing",purpose="marketing"} 1.0'
-            in harness.hub.metrics.render()[0].decode()
-        )
-    )
-
-
 async def test_invalid_event_is_refused_before_the_broker(
     hub_factory: HubFactory, broker_url: str
 ) -> None:

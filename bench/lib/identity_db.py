@@ -93,7 +93,7 @@ async def seed_postgres(url: str, profiles: int) -> float:
     return time.perf_counter() - started
 
 
-def _seed_sqlite_sync(path: str, profiles: int) -> None:
+def _seed_sqlite_sync(path: str, profiles: int, analyze: bool) -> None:
     db = sqlite3.connect(path, isolation_level=None)
     try:
         db.execute("PRAGMA busy_timeout=30000")
@@ -107,15 +107,17 @@ def _seed_sqlite_sync(path: str, profiles: int) -> None:
                 )
             db.execute("COMMIT")
         db.execute(SCRATCH_SQL.format("REAL"))
-        db.execute("ANALYZE")
+        if analyze:
+            db.execute("ANALYZE")
         db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     finally:
         db.close()
 
 
-async def seed_sqlite(path: Path, profiles: int) -> float:
+async def seed_sqlite(path: Path, profiles: int, *, analyze: bool) -> float:
+    """Without ``analyze`` the file has no planner statistics, as the hub leaves it."""
     started = time.perf_counter()
-    await asyncio.to_thread(_seed_sqlite_sync, str(path), profiles)
+    await asyncio.to_thread(_seed_sqlite_sync, str(path), profiles, analyze)
     return time.perf_counter() - started
 
 
@@ -154,7 +156,9 @@ class RawPostgres(RawDriver):
     async def transact(self, event_id: str, kind: str, value: str) -> None:
         async with self.pool.acquire() as conn, conn.transaction():
             found = await conn.fetchval(LOOKUP_SQL.format("$1", "$2"), kind, value)
-            await conn.execute(SCRATCH_INSERT.format("$1", "$2", "$3"), event_id, found, time.time())
+            await conn.execute(
+                SCRATCH_INSERT.format("$1", "$2", "$3"), event_id, found, time.time()
+            )
 
     async def close(self) -> None:
         await self.conn.close()

@@ -96,7 +96,7 @@ async def lookups(
         "find": find_one,
         "lookup": lookup_one,
     }
-    for name, one in paths.items():  # warm caches and statement caches, not measured
+    for one in paths.values():  # warm caches and statement caches, not measured
         for i in data.sample(rng, profiles, WARMUP_LOOKUPS // len(paths)):
             await one(i)
     done = 0
@@ -156,7 +156,7 @@ async def resolutions(
         resolved = await service.resolver.resolve(event)
         kinds = [e.type for e in resolved.announcements]
         if "customer.merged" in kinds:
-            return f"merged×{kinds.count('customer.merged')}"
+            return f"merged:{kinds.count('customer.merged')}"
         return "created" if "customer.identified" in kinds else "known"
 
     await closed_loop("warm-up", factory.batch(WARMUP_EVENTS, mix), concurrency, resolve)
@@ -181,4 +181,6 @@ async def raw_transactions(
         "warm-up", [first_key(e) for e in factory.batch(WARMUP_EVENTS, mix)], concurrency, transact
     )
     items = [first_key(e) for e in factory.batch(total, mix)]
-    return await closed_loop("raw driver: SELECT + INSERT, one transaction per event", items, concurrency, transact)
+    return await closed_loop(
+        "raw driver: SELECT + INSERT, one transaction per event", items, concurrency, transact
+    )

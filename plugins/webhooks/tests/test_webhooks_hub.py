@@ -36,7 +36,8 @@ async def test_customer_updated_reaches_the_receiver_signed_per_standard_webhook
     # The official library, as a receiver would use it: raises unless the signature holds.
     delivered = Webhook(SECRET).verify(request.body, request.headers)
     assert CloudEvent.model_validate(delivered) == event.model_copy(
-        update={"dataschema": "urn:omnihub:schema:customer.updated:v1"}
+        # The hub stamps the schema and the customer's consent snapshot.
+        update={"dataschema": "urn:omnihub:schema:customer.updated:v1", "consent": "service"}
     )
     assert request.headers["webhook-id"] == event.id
     assert request.headers["Content-Type"].startswith("application/cloudevents+json")

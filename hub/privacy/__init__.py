@@ -1,0 +1,1 @@
+"""Privacy by design: consent per purpose, erasure, export, audit (LGPD / GDPR)."""
