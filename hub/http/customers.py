@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from typing import Any
 from urllib.parse import urlencode
 
 from aiohttp import web
@@ -36,6 +37,16 @@ def _redirect(request: web.Request, surviving_id: str, suffix: str = "") -> web.
     )
 
 
+async def _with_consent(request: web.Request, profile: dict[str, Any]) -> dict[str, Any]:
+    """The profile with its consent state (purposes allowed now, the latest decisions)."""
+    ledger = request.app[HUB_KEY].consent
+    state = await ledger.state(profile["id"])
+    if state is not None:
+        view = ledger.view(*state)
+        profile["consent"] = {"allowed": view["allowed"], "purposes": view["purposes"]}
+    return profile
+
+
 async def get_customer(request: web.Request) -> web.Response:
     request.app[AUTH_KEY].require(request, "customers:read")
     customer_id = request.match_info["customer_id"]
@@ -44,7 +55,7 @@ async def get_customer(request: web.Request) -> web.Response:
         return _not_found(customer_id)
     if found.redirected:
         return _redirect(request, found.profile["id"])
-    return web.json_response(found.profile)
+    return web.json_response(await _with_consent(request, found.profile))
 
 
 async def find_customers(request: web.Request) -> web.Response:
@@ -65,7 +76,7 @@ async def find_customers(request: web.Request) -> web.Response:
     except JunkIdentifier as exc:
         return _field_problem("identifier", f"identifies nobody: {exc}")
     found = await identity.lookup(key)
-    return web.json_response({"customers": [found] if found else []})
+    return web.json_response({"customers": [await _with_consent(request, found)] if found else []})
 
 
 async def get_timeline(request: web.Request) -> web.Response:

@@ -150,6 +150,11 @@ async def test_consent_api_gives_and_withdraws_with_one_call(hub_factory: HubFac
     assert state["allowed"] == ["service"]
     assert [h["status"] for h in state["history"]] == ["granted", "revoked"]
     assert state["history"][0]["evidence"] == {"reference": "form-7"}
+    profile = await (
+        await harness.client.get(f"/api/v1/customers/{customer}", headers=headers)
+    ).json()
+    assert profile["consent"]["allowed"] == ["service"]
+    assert profile["consent"]["purposes"]["marketing"]["status"] == "revoked"
     events = await service.wait_for(2, where=lambda e: e.type.startswith("consent."))
     assert [e.type for e in events] == ["consent.granted", "consent.revoked"]
     bad_bodies = (
