@@ -263,4 +263,6 @@ def _add_plugin_commands() -> None:
             click.echo(f"plugin {info.name}: cannot add its commands: {exc}", err=True)
 
 
+from . import cli_consumers  # noqa: E402,F401  # registers `omnihub consumers`
+
 _add_plugin_commands()

@@ -32,6 +32,7 @@ from .broker import (
 )
 from .config import ConfigError, HubConfig
 from .consumers import ConsumerRunner, replay_message
+from .external import ExternalConsumers
 from .identity import IdentityService
 from .metrics import Metrics
 from .pipeline import INGRESS_KEY, Pipeline, event_message, pipeline_queue_spec
@@ -53,6 +54,7 @@ log = structlog.get_logger("hub.runtime")
 UNROUTED_QUEUE = "omnihub.unrouted"
 CLAIM_PURGE_INTERVAL = 3600.0
 OUTBOX_SWEEP_INTERVAL = 10.0  # seconds between sweeps for announcements left unpublished
+EXTERNAL_SYNC_INTERVAL = 10.0  # seconds before an external consumer added elsewhere runs here
 
 
 def unrouted_queue_spec() -> QueueSpec:
@@ -124,6 +126,7 @@ class Hub:
         self.identity = IdentityService(self.store, self.registry, config.identity, self.metrics)
         self.customers = customers or self.identity
         self.consent = ConsentLedger(self.store, config.privacy)
+        self.external = ExternalConsumers(self)
         self.contexts = {p.name: self._context(p) for p in self.plugins.enabled}
         self.pipeline = Pipeline(
             broker=self.broker,
@@ -188,6 +191,10 @@ class Hub:
 
         return register
 
+    def register_consumer(self, consumer: Consumer, plugin: str) -> ConsumerRunner:
+        """Add a consumer's runner (not yet subscribed): config overrides and checks apply."""
+        return self._register_consumer(consumer, plugin)
+
     def _register_consumer(self, consumer: Consumer, plugin: str) -> ConsumerRunner:
         override = self.config.privacy.consumers.get(consumer.name)
         if override is not None:  # hub.toml knows better what a consumer may see
@@ -242,6 +249,8 @@ class Hub:
             self._subscriptions.append(await self.broker.consume(runner.spec, runner.handle))
         self._tasks.append(asyncio.create_task(self._purge_claims_forever()))
         self._tasks.append(asyncio.create_task(self._sweep_outbox_forever()))
+        await self.external.sync()
+        self._tasks.append(asyncio.create_task(self._sync_external_forever()))
         self.started = True
         log.info("hub_started", broker=self.broker.url.split("://")[0], consumers=len(self.runners))
 
@@ -273,6 +282,7 @@ class Hub:
         # All consumers drain at once, so shutdown stays within one drain_timeout.
         drain = self.config.broker.drain_timeout
         await asyncio.gather(*(s.cancel(drain_timeout=drain) for s in self._subscriptions))
+        await self.external.stop_all(drain)
         self._subscriptions.clear()
         for info in self.plugins.enabled:
             try:
@@ -292,6 +302,15 @@ class Hub:
                 await self.store.purge_claims(self.config.store.dedupe_hours * 3600)
             except Exception:
                 log.exception("claim_purge_failed")
+
+    async def _sync_external_forever(self) -> None:
+        # Another process may have added or removed an external consumer.
+        while True:
+            await asyncio.sleep(EXTERNAL_SYNC_INTERVAL)
+            try:
+                await self.external.sync()
+            except Exception:
+                log.exception("external_consumer_sync_failed")
 
     async def _sweep_outbox_forever(self) -> None:
         while True:

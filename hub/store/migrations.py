@@ -152,6 +152,16 @@ MIGRATIONS: list[str] = [
     );
     CREATE INDEX audit_log_customer ON audit_log (customer_id, at);
     """,
+    # 5: external consumers: systems reading their own queue (omnihub consumers add).
+    """
+    CREATE TABLE external_consumers (
+        name TEXT PRIMARY KEY,
+        patterns TEXT NOT NULL,
+        purposes TEXT NOT NULL,
+        fields TEXT,
+        created_at {real} NOT NULL
+    );
+    """,
 ]
 
 _MIGRATION_LOCK = 7_402_215_001  # any constant shared by every hub of this schema
