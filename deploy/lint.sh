@@ -37,6 +37,7 @@ check enabled_plugins grep -Eq '^\[[a-z_]+(,[a-z_]+)*\]\.$' rabbitmq/enabled_plu
 check hub.toml env OMNIHUB_BROKER__URL=amqp://u:p@rabbitmq:5672/ \
   OMNIHUB_STORE__URL=postgresql://u:p@postgres:5432/omnihub \
   OMNIHUB_ADMIN_TOKEN=lint-placeholder-token \
+  OMNIHUB_PRIVACY__SUPPRESSION_SALT=lint-placeholder-salt \
   "$bin/python" -c 'import sys; from hub.config import load_config; load_config(sys.argv[1])' \
   hub.toml
 

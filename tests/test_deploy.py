@@ -82,6 +82,7 @@ def test_hub_toml_reads_urls_from_the_environment() -> None:
         "OMNIHUB_BROKER__URL": "amqp://u:p@rabbitmq:5672/",
         "OMNIHUB_STORE__URL": "postgresql://u:p@postgres/omnihub",
         "OMNIHUB_ADMIN_TOKEN": "a-test-token-of-some-length",
+        "OMNIHUB_PRIVACY__SUPPRESSION_SALT": "a-test-salt",
     }
     config = load_config(DEPLOY / "hub.toml", env)
     assert (config.broker.url, config.store.url) == (
