@@ -7,7 +7,7 @@ from typing import Annotated
 
 from pydantic import AwareDatetime, Field, ValidationInfo, field_validator
 
-from .common import Agent, Controller, LanguageTag, Slug, Text
+from .common import Agent, Controller, Identifier, LanguageTag, Slug, Text
 from .envelope import Contract, NonEmpty
 
 Score = Annotated[int, Field(strict=True, ge=0, le=10, description="NPS answer, 0-10.")]
@@ -75,6 +75,14 @@ class ScoredAnswer(Contract):
 
 class SurveyResponded(ScoredAnswer):
     """The customer answered (in our channel or an external tool such as Typeform)."""
+
+    identifiers: list[Identifier] = Field(
+        default_factory=list,
+        max_length=20,
+        description="The respondent as an external tool knows them (e-mail, hidden fields), "
+        "when it cannot state the customerid.",
+    )
+    tool: Slug | None = Field(default=None, description="typeform, formbricks … (none: ours).")
 
 
 class SurveyDetractor(ScoredAnswer):

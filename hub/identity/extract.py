@@ -23,6 +23,7 @@ CREATING_TYPES = frozenset(
         "message.send",
         "order.placed",
         "order.updated",
+        "survey.responded",
     }
 )
 
@@ -68,8 +69,9 @@ def observe(event: CloudEvent) -> Observation:
             )
             for key, trait in data.traits.items()
         }
-    elif event.type.startswith(("consent.", "order.")) or event.type == (
-        "customer.erasure_requested"
+    elif event.type.startswith(("consent.", "order.")) or event.type in (
+        "customer.erasure_requested",
+        "survey.responded",
     ):
         seen.identifiers = list(data.identifiers)
     return seen
