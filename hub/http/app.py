@@ -9,7 +9,7 @@ from omnihub_contracts import InvalidEvent
 
 from ..broker import BrokerUnavailable
 from ..runtime import Hub, PartialPublish
-from . import api, customers, health
+from . import api, customers, health, privacy_api
 from .auth import Forbidden, TokenAuth, Unauthorized
 from .keys import AUTH_KEY, HUB_KEY
 from .problem import problem
@@ -77,5 +77,6 @@ def build_app(hub: Hub) -> web.Application:
     health.add_routes(app)
     api.add_routes(app)
     customers.add_routes(app)
+    privacy_api.add_routes(app)
     _mount_plugin_routes(app, hub)
     return app

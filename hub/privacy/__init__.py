@@ -1,0 +1,1 @@
+"""Privacy: consent, erasure with suppression, data export and the audit of reads."""
