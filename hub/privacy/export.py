@@ -52,7 +52,7 @@ async def export(store: SqlStore, customer_id: str) -> dict[str, Any] | None:
             "traits": await _traits(tx, ids),
             "timeline": await _timeline(tx, ids),
             "consent": await _consent(tx, ids),
-            "merges": [profiles.merge_view(m) for m in await _merges(tx, ids)],
+            "merges": await _merges(tx, ids),
             "kept_apart_from": await _blocks(tx, ids),
             "erasure_requests": [e.view() for e in await requests.of_customers(tx, ids)],
             "audit": [e.view() for e in await entries_of(tx, ids, AUDIT_LIMIT)],
@@ -103,12 +103,19 @@ async def _consent(tx: Tx, ids: list[str]) -> list[dict[str, Any]]:
     return [{**r, "evidence": _json_or_text(r["evidence"])} for r in rows]
 
 
-async def _merges(tx: Tx, ids: list[str]) -> list[MergeRecord]:
+async def _merges(tx: Tx, ids: list[str]) -> list[dict[str, Any]]:
+    """Merges involving the person, with the traits each side had (kept for an unmerge)."""
     seen: dict[str, MergeRecord] = {}
     for customer_id in ids:
         for record in await profiles.merges_of(tx, customer_id):
             seen[record.id] = record
-    return sorted(seen.values(), key=lambda m: (m.at, m.id))
+    records = sorted(seen.values(), key=lambda m: (m.at, m.id))
+    views = []
+    for record in records:
+        row = await tx.fetchone("SELECT snapshot FROM merges WHERE id = ?", record.id)
+        snapshot = json.loads(row[0]) if row else None
+        views.append({**profiles.merge_view(record), "traits_at_merge": snapshot})
+    return views
 
 
 async def _blocks(tx: Tx, ids: list[str]) -> list[str]:

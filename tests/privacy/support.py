@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import json
 from collections.abc import Iterable, Iterator
 from typing import Any
@@ -119,12 +118,16 @@ async def all_rows(store: SqlStore) -> dict[str, list[dict[str, Any]]]:
 
 
 def strings(value: Any) -> Iterator[str]:
-    """Every string in a value; a string that holds JSON also yields the strings inside."""
+    """Every string in a value; a string holding a JSON document yields the strings inside."""
     if isinstance(value, str):
-        yield value
-        if value[:1] in ("{", "[", '"'):
-            with contextlib.suppress(ValueError):
-                yield from strings(json.loads(value))
+        try:
+            decoded = json.loads(value) if value[:1] in ("{", "[", '"') else value
+        except ValueError:
+            decoded = value
+        if decoded is value:
+            yield value
+        else:
+            yield from strings(decoded)
     elif isinstance(value, dict):
         for key, item in value.items():
             yield str(key)
