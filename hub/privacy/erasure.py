@@ -90,7 +90,9 @@ class Erasures:
                 identifiers += person[2]
         primary = next((p[0] for p in people if p is not None), event.customerid or "")
         deadline = data.deadline.timestamp() if data.deadline else None
-        erasure = await self._erase(primary, ids, identifiers, data.requested_by, deadline)
+        erasure = await self._erase(
+            primary, ids, identifiers, data.requested_by, deadline, cause=event
+        )
         log.info("erasure_requested_by_event", erasure=erasure.id, status=erasure.status)
 
     async def confirm(self, erasure_id: str, receipt: Receipt) -> Erasure | None:
@@ -114,6 +116,8 @@ class Erasures:
         identifiers: Sequence[Identifier],
         requested_by: str,
         stated_deadline: float | None = None,
+        *,
+        cause: CloudEvent | None = None,
     ) -> Erasure:
         ids = list(dict.fromkeys(i for i in ids if i))
         identifiers = list({(i.kind, i.value): i for i in identifiers}.values())
@@ -122,7 +126,7 @@ class Erasures:
         async with self.store.db.transaction() as tx:
             await tx.lock_keys(f"identifier {k}" for k in keys)
             await self.suppression.add(tx, erasure.id, self.suppression.digests(keys, ids), now())
-        await self.publish(self._requested_event(erasure, identifiers))
+        await self.publish(self._requested_event(erasure, identifiers, cause))
         skip = {r.system for r in erasure.receipts if r.status in ("done", "pending")}
         request = ErasureRequest(
             erasure.id, primary, tuple(identifiers), tuple(i for i in ids if i != primary)
@@ -199,12 +203,17 @@ class Erasures:
 
     # -- events ---------------------------------------------------------------------------
 
-    def _requested_event(self, erasure: Erasure, identifiers: list[Identifier]) -> CloudEvent:
+    def _requested_event(
+        self, erasure: Erasure, identifiers: list[Identifier], cause: CloudEvent | None
+    ) -> CloudEvent:
         return CloudEvent(
             id=f"{erasure.id}.requested",  # a retry re-announces: consumers drop the repeat
             source=SOURCE,
             type="customer.erasure_requested",
             customerid=erasure.customer_id or None,
+            # A CRM's request: its event (and so its own request id) is the cause.
+            causationid=cause.id if cause else None,
+            correlationid=(cause.correlationid or cause.id) if cause else None,
             data=CustomerErasureRequested(
                 request_id=erasure.id,
                 requested_by=erasure.requested_by,

@@ -196,6 +196,7 @@ async def test_a_crm_event_with_identifiers_only_erases_the_person(
     assert requested.source == "/hub/privacy"
     assert requested.customerid == ana
     assert requested.data.request_id.startswith("era_")
+    assert (requested.causationid, requested.correlationid) == ("hubspot-gdpr-1",) * 2
     assert "+5511999999999" in {i.value for i in requested.data.identifiers}
     [erased] = await announced.wait_for(1, where=lambda e: e.type == "customer.erased")
     assert erased.data.request_id == requested.data.request_id
