@@ -59,6 +59,10 @@ class ConsumerRunner:
         allowed = event.allowed_purposes
         if allowed is None:
             return []
+        if event.type in ("consent.granted", "consent.revoked"):
+            # A consumer always hears of a decision about its own purpose: the withdrawal
+            # of marketing must reach the marketing consumer that has to stop.
+            allowed = allowed | {event.data.purpose}
         return [p for p in self.consumer.purposes if p not in allowed]
 
     async def handle(self, delivery: Delivery) -> None:

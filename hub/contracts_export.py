@@ -176,8 +176,11 @@ _CHANNEL_PARAMETER = (
 )
 _ABOUT = f"""\
 Canonical customer events as CloudEvents 1.0 (structured mode, JSON) on the RabbitMQ topic \
-exchange `{EXCHANGE}`. The routing key is `<type>.<channel>`, e.g. `message.received.whatsapp`; \
-bind a durable queue of your own with patterns such as `message.received.*` or `survey.#`.
+exchange `{EXCHANGE}`. The routing key is `<type>.<channel>`, e.g. `message.received.whatsapp`. \
+A system outside the hub gets a queue of its own with \
+`omnihub consumers add NAME --bind 'message.received.*' --purpose service`: the hub feeds \
+`omnihub.external.NAME` only the events whose consent snapshot allows those purposes, so do \
+not bind to the exchange directly (docs/external-consumers.md).
 
 Each event's `data` is typed per `type`; the JSON Schema of the whole event is also published \
 as `schemas/<type>.v<version>.json` with `$id` equal to the event's `dataschema`. Contracts \

@@ -36,8 +36,11 @@ class ExternalConsumer:
 
     @property
     def queue(self) -> QueueSpec:
-        """The queue the external system reads (no retry path: it acks or rejects)."""
-        return QueueSpec(f"omnihub.external.{self.name}", retry_delays=(), concurrency=1)
+        """The queue the external system reads (no retry path: it acks or rejects).
+        Single active consumer: several readers fail over without breaking the order."""
+        return QueueSpec(
+            f"omnihub.external.{self.name}", retry_delays=(), concurrency=1, ordered=True
+        )
 
     @property
     def relay_name(self) -> str:

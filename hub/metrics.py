@@ -35,6 +35,11 @@ class Metrics:
         self.events_duplicate_total = self._counter(
             "events_duplicate", "Events dropped as duplicates of (source, id).", "source"
         )
+        self.events_suppressed_total = self._counter(
+            "events_suppressed",
+            "Events dropped at ingress because they name an erased customer.",
+            "type",
+        )
         self.deliveries_total = self._counter(
             "deliveries",
             "Deliveries to consumers by outcome "

@@ -28,13 +28,14 @@ from .broker import (
 )
 from .identity.outbox import Outbox
 from .metrics import Metrics
-from .stages import ConsentStage, IdentityStage
+from .stages import ConsentStage, ErasureIntake, IdentityStage
 from .store import Claim, Store, claim_or_wait
 
 log = structlog.get_logger("hub.pipeline")
 
 PIPELINE_QUEUE = "omnihub.pipeline"
 INGRESS_KEY = "event"
+ERASURE_REQUESTED = "customer.erasure_requested"
 
 
 def pipeline_queue_spec(concurrency: int = 32) -> QueueSpec:
@@ -70,6 +71,7 @@ class Pipeline:
         consent: ConsentStage,
         outbox: Outbox,
         publish_timeout: float = 10.0,
+        erasures: ErasureIntake | None = None,
     ):
         self.broker = broker
         self.store = store
@@ -79,6 +81,7 @@ class Pipeline:
         self.consent = consent
         self.outbox = outbox
         self.publish_timeout = publish_timeout
+        self.erasures = erasures
 
     async def handle(self, delivery: Delivery) -> None:
         structlog.contextvars.clear_contextvars()
@@ -94,8 +97,8 @@ class Pipeline:
     async def process(self, event: CloudEvent) -> bool:
         """Dedupe, resolve, stamp and publish one valid event to ``omnihub.events``.
 
-        Returns False for a duplicate (dropped). Raises what the broker raised, with the
-        claim released so a retry can process the event.
+        Returns False for a duplicate or a suppressed event (dropped). Raises what the
+        broker raised, with the claim released so a retry can process the event.
         """
         scope = f"ingress:{event.source}"
         # Resolve, stamp and one publish (bounded by its timeout) fit in the lease; a short
@@ -109,7 +112,17 @@ class Pipeline:
         if claim is Claim.BUSY:
             raise RuntimeError("another worker still holds this event after its lease")
         try:
+            if self.erasures is not None and event.type == ERASURE_REQUESTED:
+                # A CRM asks: the erasure flow publishes the hub's own request itself.
+                await self.erasures.from_event(event)
+                await self.store.complete(scope, event.id)
+                return True
             resolved = await self.identity.resolve(event)
+            if resolved.suppressed:  # names an erased person: done, never published
+                await self.store.complete(scope, event.id)
+                self.metrics.events_suppressed_total.labels(type=event.type).inc()
+                log.info("suppressed", type=event.type)
+                return False
             event = await self.consent.stamp(resolved.event)
             await self.broker.publish(
                 EVENTS_EXCHANGE,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import inspect
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -45,7 +45,10 @@ from .plugin_api import (
     PluginContext,
 )
 from .plugins import PluginInfo, PluginSet, load_plugins
+from .privacy.audit import AuditLog
 from .privacy.consent import ConsentLedger, LedgerConsent
+from .privacy.erasure import Erasures
+from .privacy.suppression import Suppression
 from .stages import ConsentStage, IdentityStage
 from .store import open_store
 
@@ -128,6 +131,17 @@ class Hub:
         self.consent = ConsentLedger(self.store, config.privacy)
         self.external = ExternalConsumers(self)
         self.contexts = {p.name: self._context(p) for p in self.plugins.enabled}
+        self.audit = AuditLog(self.store)
+        self.suppression = Suppression(config.privacy.suppression_salt)
+        self.identity.resolver.suppression = self.suppression
+        self.erasures = Erasures(
+            self.store,
+            self.identity,
+            self.suppression,
+            config.privacy,
+            self.erase_customer,
+            self.publish_out,
+        )
         self.pipeline = Pipeline(
             broker=self.broker,
             store=self.store,
@@ -137,6 +151,7 @@ class Hub:
             consent=consent or LedgerConsent(self.consent),
             outbox=self.identity.outbox,
             publish_timeout=config.broker.publish_timeout,
+            erasures=self.erasures,
         )
         self._pipeline_spec = pipeline_queue_spec(config.pipeline.concurrency)
         self.runners: dict[str, ConsumerRunner] = {}
@@ -364,6 +379,15 @@ class Hub:
             )
         return [e.id for e in valid]
 
+    async def publish_out(self, event: CloudEvent) -> None:
+        """Publish a hub-made event straight to ``omnihub.events`` (no ingress, no stamp)."""
+        await self.broker.publish(
+            EVENTS_EXCHANGE,
+            event_message(event, event.routing_key),
+            timeout=self.config.broker.publish_timeout,
+        )
+        self.metrics.events_out_total.labels(type=event.type).inc()
+
     async def _accept(self, event: CloudEvent) -> None:
         if self.config.pipeline.mode == "edge":
             await self.pipeline.process(event)
@@ -413,8 +437,12 @@ class Hub:
                 checks[f"plugin:{info.name}"] = result
         return checks
 
-    async def erase_customer(self, request: ErasureRequest) -> dict[str, ErasureReceipt]:
-        """Call every enabled plugin's erase hook; a raising plugin gets a failed receipt.
+    async def erase_customer(
+        self, request: ErasureRequest, skip: Collection[str] = ()
+    ) -> dict[str, ErasureReceipt]:
+        """Call every enabled plugin's erase hook (but those in ``skip``, which answered
+        before); a raising plugin gets a failed receipt. The whole flow, with the hub's own
+        data and suppression, is ``self.erasures`` (hub/privacy/erasure.py).
 
         The request is completed from the profile store first: the surviving id, the ids
         merged into it and every identifier it holds all name the customer.
@@ -433,6 +461,8 @@ class Hub:
             )
         receipts: dict[str, ErasureReceipt] = {}
         for info in self.plugins.enabled:
+            if info.name in skip:
+                continue
             try:
                 receipt = await await_maybe(
                     self.plugins.call(

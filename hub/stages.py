@@ -19,6 +19,8 @@ class Resolved:
 
     event: CloudEvent
     announcements: list[CloudEvent] = field(default_factory=list)
+    # The event names an erased person: the pipeline drops it (not published, not retried).
+    suppressed: bool = False
 
 
 class IdentityStage(Protocol):
@@ -29,6 +31,12 @@ class IdentityStage(Protocol):
 class ConsentStage(Protocol):
     async def stamp(self, event: CloudEvent) -> CloudEvent:
         """Return the event stamped with the customer's consent snapshot."""
+
+
+class ErasureIntake(Protocol):
+    async def from_event(self, event: CloudEvent) -> None:
+        """Run the erasure an inbound ``customer.erasure_requested`` asks for; the intake
+        publishes the hub's own ``customer.erasure_requested`` to ``omnihub.events``."""
 
 
 class StatedIdentity:

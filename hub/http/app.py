@@ -9,7 +9,7 @@ from omnihub_contracts import InvalidEvent
 
 from ..broker import BrokerUnavailable
 from ..runtime import Hub, PartialPublish
-from . import api, consent_api, customers, external_api, health
+from . import api, consent_api, customers, external_api, health, privacy_api
 from .auth import Forbidden, TokenAuth, Unauthorized
 from .keys import AUTH_KEY, HUB_KEY
 from .problem import problem
@@ -79,5 +79,6 @@ def build_app(hub: Hub) -> web.Application:
     customers.add_routes(app)
     consent_api.add_routes(app)
     external_api.add_routes(app)
+    privacy_api.add_routes(app)
     _mount_plugin_routes(app, hub)
     return app

@@ -48,18 +48,20 @@ async def _with_consent(request: web.Request, profile: dict[str, Any]) -> dict[s
 
 
 async def get_customer(request: web.Request) -> web.Response:
-    request.app[AUTH_KEY].require(request, "customers:read")
+    token = request.app[AUTH_KEY].require(request, "customers:read")
     customer_id = request.match_info["customer_id"]
-    found = await request.app[HUB_KEY].identity.profile(customer_id)
+    hub = request.app[HUB_KEY]
+    found = await hub.identity.profile(customer_id)
     if found is None:
         return _not_found(customer_id)
     if found.redirected:
         return _redirect(request, found.profile["id"])
+    await hub.audit.record(token.name, "customer.read", customer_id)
     return web.json_response(await _with_consent(request, found.profile))
 
 
 async def find_customers(request: web.Request) -> web.Response:
-    request.app[AUTH_KEY].require(request, "customers:read")
+    token = request.app[AUTH_KEY].require(request, "customers:read")
     wanted = request.query.get("identifier")
     if not wanted or ":" not in wanted:
         return _field_problem("identifier", "expected <kind>:<value>, e.g. phone:+5511999999999")
@@ -76,11 +78,15 @@ async def find_customers(request: web.Request) -> web.Response:
     except JunkIdentifier as exc:
         return _field_problem("identifier", f"identifies nobody: {exc}")
     found = await identity.lookup(key)
+    # Who looked, and whom they found: never the identifier they looked for.
+    await request.app[HUB_KEY].audit.record(
+        token.name, "customer.lookup", found["id"] if found else None, f"by {key.kind}"
+    )
     return web.json_response({"customers": [await _with_consent(request, found)] if found else []})
 
 
 async def get_timeline(request: web.Request) -> web.Response:
-    request.app[AUTH_KEY].require(request, "customers:read")
+    token = request.app[AUTH_KEY].require(request, "customers:read")
     customer_id = request.match_info["customer_id"]
     try:
         limit = int(request.query.get("limit", "50"))
@@ -99,6 +105,7 @@ async def get_timeline(request: web.Request) -> web.Response:
     live, events, more = page
     if live != customer_id:
         return _redirect(request, live, "/timeline")
+    await request.app[HUB_KEY].audit.record(token.name, "customer.timeline", live)
     following = None
     if more is not None:
         query = urlencode({"limit": limit, "before": more.encode()})

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 import structlog
 from omnihub_contracts import CloudEvent
@@ -24,6 +25,9 @@ from .policy import IdentifierPolicy, JunkIdentifier, Key
 from .retry import retry_conflicts
 from .traits import TraitRules, apply_traits
 
+if TYPE_CHECKING:
+    from ..privacy.suppression import Suppression
+
 log = structlog.get_logger("hub.identity")
 
 
@@ -39,6 +43,8 @@ class IdentityResolver:
         self.policy = policy
         self.rules = rules
         self.metrics = metrics or Metrics()
+        # Set by the hub: erased identifiers and ids are dropped (hub/privacy/suppression.py).
+        self.suppression: Suppression | None = None
 
     def keys(self, event: CloudEvent) -> list[Key]:
         keys = []
@@ -63,6 +69,12 @@ class IdentityResolver:
         seen, now = observe(event), time.time()
         async with self.store.db.transaction() as tx:
             graph = await load_graph(tx, keys, seen.stated_id)
+            if self.suppression is not None:  # checked under the identifiers' locks
+                verdict = await self.suppression.check(tx, event.type, keys, seen.stated_id)
+                if verdict == "suppressed":
+                    return Resolved(event, suppressed=True)
+                if verdict == "lifted":
+                    log.info("suppression_lifted", type=event.type)
             plan = make_plan(self.policy, keys, graph.stated, graph)
             if plan.survivor is None and not seen.may_create:
                 self.metrics.identity_resolutions_total.labels("none").inc()

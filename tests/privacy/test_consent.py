@@ -39,7 +39,7 @@ async def test_revoking_marketing_stops_marketing_and_only_marketing(
     harness = await hub_factory(broker_url=broker_url, store={"url": store_url})
     service = await harness.collect("service", "message.received.#", purposes=("service",))
     marketing = await harness.collect(
-        "crm-marketing", "message.received.#", purposes=("marketing",)
+        "crm-marketing", "message.received.#", "consent.#", purposes=("marketing",)
     )
     [first] = await harness.publish(received("whatsapp", PHONE, minutes=0, text="oi"))
     [seen] = await service.wait_for(1)
@@ -52,15 +52,19 @@ async def test_revoking_marketing_stops_marketing_and_only_marketing(
     assert offer.consent == "marketing,service"
 
     await harness.publish(consent("revoked", "marketing", customer, 3, reason="cansei"))
+    [withdrawn] = await marketing.wait_for(1, where=lambda e: e.type == "consent.revoked")
+    assert withdrawn.consent == "service"  # it must hear of it, to stop
     await harness.publish(received("whatsapp", PHONE, minutes=4, text="ainda aqui"))
     await service.wait_for(3)
     await eventually(lambda: dropped(harness, "crm-marketing", "marketing"))
-    assert [e.data.text for e in marketing.events] == ["quero ofertas"]
+    texts = [e.data.text for e in marketing.events if e.type == "message.received"]
+    assert texts == ["quero ofertas"]
 
     await harness.publish(consent("granted", "marketing", customer, 5))
     await harness.publish(received("whatsapp", PHONE, minutes=6, text="voltei"))
-    await marketing.wait_for(2)
-    assert [e.data.text for e in marketing.events] == ["quero ofertas", "voltei"]
+    await marketing.wait_for(2, where=lambda e: e.type == "message.received")
+    texts = [e.data.text for e in marketing.events if e.type == "message.received"]
+    assert texts == ["quero ofertas", "voltei"]
     assert first  # the first message was never handed to marketing
 
 

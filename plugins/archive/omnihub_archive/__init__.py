@@ -33,6 +33,8 @@ __version__ = "0.1.0"
 
 CONSUMER = "archive"
 WRITER = "writer"  # key of the running hub's writer in context.state
+# Never archived: an erasure request carries the identifiers of the person it erases.
+NOT_ARCHIVED = frozenset({"customer.erasure_requested"})
 
 
 def new_writer(context: PluginContext) -> ArchiveWriter:
@@ -60,6 +62,8 @@ def hub_config_model() -> type[ArchiveConfig]:
 @hookimpl
 def hub_register_consumers(register: Callable[[Consumer], None], context: PluginContext) -> None:
     async def archive(event: CloudEvent) -> None:
+        if event.type in NOT_ARCHIVED:
+            return
         # Looked up per event: a stopped and restarted hub gets a fresh writer.
         writer = running_writer(context)
         if writer is None:
