@@ -25,7 +25,9 @@ from omnihub_contracts.message import MessageReceived, Sender
 
 from hub.broker.amqp_topology import dead_letter_arguments, queue_arguments
 from hub.broker.base import DEAD_LETTER_EXCHANGE, H_ORDER_KEY, QueueSpec
-from hub.testing import IN_CI
+from hub.testing import IN_CI, HubFactory
+from tests.identity.events import identified, ids, received
+from tests.test_cli import invoke
 
 pytestmark = [pytest.mark.rabbitmq, pytest.mark.slow]
 
@@ -230,3 +232,29 @@ async def test_node_consumer_acks_valid_events_and_dead_letters_the_invalid_one(
     await dead.ack()
     remaining = await channel.declare_queue(queue, passive=True)
     assert remaining.declaration_result.message_count == 0
+
+
+async def test_node_consumer_reads_a_queue_declared_by_the_cli(
+    node_example: Path, amqp_session_url: str, hub_factory: HubFactory
+) -> None:
+    """The issue's done-when: `omnihub consumers add`, then events, then the Node program."""
+    harness = await hub_factory(broker_url=amqp_session_url)
+    added = await invoke(
+        harness, "consumers", "add", "nodecli",
+        "--bind", "customer.#", "--bind", "message.received.*", "--purpose", "service",
+    )  # fmt: skip
+    assert added.exit_code == 0, added.output
+    phone = ids(("whatsapp", "5511966665555"), ("phone", "+5511966665555"))
+    await harness.publish(received("whatsapp", phone, minutes=0, text="oi"))
+    crm = ids(("phone", "+5511966665555"), ("crm:hubspot", "9001"))
+    await harness.publish(identified(crm, minutes=1))
+    # message.received, customer.identified (the new profile), customer.identified (CRM)
+    lines = await run_consumer(node_example, amqp_session_url, "omnihub.external.nodecli", 3)
+    assert all(line["valid"] and line["outcome"] == "ack" for line in lines), lines
+    assert sorted(str(line["type"]) for line in lines) == [
+        "customer.identified",
+        "customer.identified",
+        "message.received",
+    ]
+    removed = await invoke(harness, "consumers", "remove", "nodecli")
+    assert removed.exit_code == 0, removed.output
