@@ -162,3 +162,8 @@ def _validate_config(plugin_set: PluginSet, info: PluginInfo, config: HubConfig)
         return model.model_validate(table)
     except ValidationError as exc:
         raise ConfigError(describe(exc, prefix=f"plugins.{info.name}")) from None
+
+
+async def await_maybe(value: Any) -> Any:
+    """pluggy cannot await: hooks may return values or awaitables."""
+    return await value if inspect.isawaitable(value) else value

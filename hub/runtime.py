@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-import inspect
+import functools
 from collections.abc import Collection, Mapping, Sequence
-from dataclasses import dataclass, field
 from typing import Any
 
 import structlog
@@ -34,6 +33,12 @@ from .config import ConfigError, HubConfig
 from .consumers import ConsumerRunner, replay_message
 from .external import ExternalConsumers
 from .identity import IdentityService
+from .maintenance import (
+    CLAIM_PURGE_INTERVAL,
+    EXTERNAL_SYNC_INTERVAL,
+    OUTBOX_SWEEP_INTERVAL,
+    every,
+)
 from .metrics import Metrics
 from .pipeline import INGRESS_KEY, Pipeline, event_message, pipeline_queue_spec
 from .plugin_api import (
@@ -44,7 +49,9 @@ from .plugin_api import (
     Health,
     PluginContext,
 )
-from .plugins import PluginInfo, PluginSet, load_plugins
+from .plugin_erasure import erase_in_plugins
+from .plugin_routes import PluginRoutes
+from .plugins import PluginInfo, PluginSet, await_maybe, load_plugins
 from .privacy.audit import AuditLog
 from .privacy.consent import ConsentLedger, LedgerConsent
 from .privacy.erasure import Erasures
@@ -55,43 +62,11 @@ from .store import open_store
 log = structlog.get_logger("hub.runtime")
 
 UNROUTED_QUEUE = "omnihub.unrouted"
-CLAIM_PURGE_INTERVAL = 3600.0
-OUTBOX_SWEEP_INTERVAL = 10.0  # seconds between sweeps for announcements left unpublished
-EXTERNAL_SYNC_INTERVAL = 10.0  # seconds before an external consumer added elsewhere runs here
 
 
 def unrouted_queue_spec() -> QueueSpec:
     """The newest 10,000 events no consumer matched, kept for inspection."""
     return QueueSpec(UNROUTED_QUEUE, (Binding(UNROUTED_EXCHANGE, "#"),), max_length=10_000)
-
-
-async def await_maybe(value: Any) -> Any:
-    """pluggy cannot await: hooks may return values or awaitables."""
-    return await value if inspect.isawaitable(value) else value
-
-
-@dataclass
-class Route:
-    method: str
-    path: str
-    handler: Any
-
-
-@dataclass
-class PluginRoutes:
-    """Collects a plugin's routes; the HTTP layer mounts them under /webhooks/<plugin>/."""
-
-    plugin: str
-    routes: list[Route] = field(default_factory=list)
-
-    def add_route(self, method: str, path: str, handler: Any) -> None:
-        self.routes.append(Route(method.upper(), "/" + path.lstrip("/"), handler))
-
-    def get(self, path: str, handler: Any) -> None:
-        self.add_route("GET", path, handler)
-
-    def post(self, path: str, handler: Any) -> None:
-        self.add_route("POST", path, handler)
 
 
 class PartialPublish(BrokerUnavailable):
@@ -262,10 +237,11 @@ class Hub:
         )
         for runner in self.runners.values():
             self._subscriptions.append(await self.broker.consume(runner.spec, runner.handle))
-        self._tasks.append(asyncio.create_task(self._purge_claims_forever()))
-        self._tasks.append(asyncio.create_task(self._sweep_outbox_forever()))
+        self._tasks.append(every(CLAIM_PURGE_INTERVAL, self._purge_claims, "purge_claims"))
+        sweep = functools.partial(self.sweep_outbox, older_than=OUTBOX_SWEEP_INTERVAL)
+        self._tasks.append(every(OUTBOX_SWEEP_INTERVAL, sweep, "sweep_outbox"))
         await self.external.sync()
-        self._tasks.append(asyncio.create_task(self._sync_external_forever()))
+        self._tasks.append(every(EXTERNAL_SYNC_INTERVAL, self.external.sync, "sync_external"))
         self.started = True
         log.info("hub_started", broker=self.broker.url.split("://")[0], consumers=len(self.runners))
 
@@ -310,34 +286,12 @@ class Hub:
         await self.store.close()
         log.info("hub_stopped")
 
-    async def _purge_claims_forever(self) -> None:
-        while True:
-            await asyncio.sleep(CLAIM_PURGE_INTERVAL)
-            try:
-                await self.store.purge_claims(self.config.store.dedupe_hours * 3600)
-            except Exception:
-                log.exception("claim_purge_failed")
-
-    async def _sync_external_forever(self) -> None:
-        # Another process may have added or removed an external consumer.
-        while True:
-            await asyncio.sleep(EXTERNAL_SYNC_INTERVAL)
-            try:
-                await self.external.sync()
-            except Exception:
-                log.exception("external_consumer_sync_failed")
-
-    async def _sweep_outbox_forever(self) -> None:
-        while True:
-            await asyncio.sleep(OUTBOX_SWEEP_INTERVAL)
-            await self.sweep_outbox(older_than=OUTBOX_SWEEP_INTERVAL)
+    async def _purge_claims(self) -> None:
+        await self.store.purge_claims(self.config.store.dedupe_hours * 3600)
 
     async def sweep_outbox(self, older_than: float) -> None:
         """Publish announcements a crash or an outage left in the outbox."""
-        try:
-            await self.pipeline.announce(await self.identity.outbox.pending(older_than))
-        except Exception:
-            log.exception("outbox_sweep_failed")
+        await self.pipeline.announce(await self.identity.outbox.pending(older_than))
 
     # -- publishing ---------------------------------------------------------------------
 
@@ -440,41 +394,7 @@ class Hub:
     async def erase_customer(
         self, request: ErasureRequest, skip: Collection[str] = ()
     ) -> dict[str, ErasureReceipt]:
-        """Call every enabled plugin's erase hook (but those in ``skip``, which answered
-        before); a raising plugin gets a failed receipt. The whole flow, with the hub's own
-        data and suppression, is ``self.erasures`` (hub/privacy/erasure.py).
-
-        The request is completed from the profile store first: the surviving id, the ids
-        merged into it and every identifier it holds all name the customer.
-        """
-        known = await self.identity.person(request.customer_id)
-        if known is not None:
-            live, merged, identifiers = known
-            aliases = {*merged, request.customer_id} - {live}
-            request = ErasureRequest(
-                request.request_id,
-                live,
-                tuple(
-                    {(i.kind, i.value): i for i in (*request.identifiers, *identifiers)}.values()
-                ),
-                tuple(sorted({*request.merged_ids, *aliases})),
-            )
-        receipts: dict[str, ErasureReceipt] = {}
-        for info in self.plugins.enabled:
-            if info.name in skip:
-                continue
-            try:
-                receipt = await await_maybe(
-                    self.plugins.call(
-                        "hub_erase_customer",
-                        info,
-                        request=request,
-                        context=self.contexts[info.name],
-                    )
-                )
-            except Exception as exc:
-                receipt = ErasureReceipt("failed", f"{type(exc).__name__}")
-                log.exception("erasure_failed", plugin=info.name)
-            if receipt is not None:
-                receipts[info.name] = receipt
-        return receipts
+        """Call every enabled plugin's erase hook but those in ``skip`` (they answered
+        before); the whole flow, with the hub's own data and suppression, is
+        ``self.erasures`` (hub/privacy/erasure.py)."""
+        return await erase_in_plugins(self, request, skip)

@@ -1,0 +1,26 @@
+"""Background work of a running hub: each job on its own period, failures logged, never fatal."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+
+import structlog
+
+log = structlog.get_logger("hub.maintenance")
+
+CLAIM_PURGE_INTERVAL = 3600.0  # forget processed-event claims older than the dedupe window
+OUTBOX_SWEEP_INTERVAL = 10.0  # publish announcements a crash or an outage left behind
+EXTERNAL_SYNC_INTERVAL = 10.0  # run external consumers another process added
+
+
+def every(seconds: float, job: Callable[[], Awaitable[object]], name: str) -> asyncio.Task[None]:
+    async def loop() -> None:
+        while True:
+            await asyncio.sleep(seconds)
+            try:
+                await job()
+            except Exception:
+                log.exception("maintenance_failed", job=name)
+
+    return asyncio.create_task(loop(), name=f"omnihub:{name}")
