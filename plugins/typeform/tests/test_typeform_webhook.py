@@ -40,7 +40,12 @@ async def test_the_real_sample_becomes_survey_responded(hub_factory: Any, broker
     assert event.time == datetime(2018, 1, 18, 18, 17, 2, tzinfo=UTC)
     assert event.customerid  # the identity stage gave the respondent a profile
     data = event.data
-    assert (data.score, data.category, data.comment, data.tool) == (2, "detractor", COMMENT, "typeform")
+    assert (data.score, data.category, data.comment, data.tool) == (
+        2,
+        "detractor",
+        COMMENT,
+        "typeform",
+    )
     assert data.survey_id is None
     assert data.identifiers == [
         Identifier(kind="crm:acme", value="abc123456"),
@@ -67,7 +72,9 @@ async def test_the_answer_lands_on_the_customer_the_hub_knows(
     [answer] = await seen.wait_for(1, where=lambda e: e.type == "survey.responded", timeout=15)
     assert answer.customerid == known.customerid
 
-    profile = await harness.client.get(f"/api/v1/customers/{known.customerid}", headers=harness.auth)
+    profile = await harness.client.get(
+        f"/api/v1/customers/{known.customerid}", headers=harness.auth
+    )
     assert profile.status == 200
     last_nps = (await profile.json())["last_nps"]
     assert (last_nps["score"], last_nps["category"]) == (2, "detractor")

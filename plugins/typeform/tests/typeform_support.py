@@ -13,7 +13,9 @@ from omnihub_typeform.signature import SIGNATURE_HEADER, sign
 from hub.testing import HubHarness
 
 SECRET = "typeform-test-secret"
-SAMPLE = json.loads((Path(__file__).parent / "fixtures/form_response_opinion_scale.json").read_text())
+SAMPLE = json.loads(
+    (Path(__file__).parent / "fixtures/form_response_opinion_scale.json").read_text()
+)
 NPS_REF = "readable_ref_opinion_scale"  # the sample's opinion_scale question
 NPS_ID = "NRsxU591jIW9"
 EMAIL = "laura@example.com"

@@ -10,7 +10,7 @@ from .answer import (
     score_of,
     text,
 )
-from .config import CUSTOMER_ID, SURVEY_ID, SurveyToolConfig
+from .config import CUSTOMER_ID, SURVEY_ID, SurveyToolConfig, check_targets
 from .endpoint import SurveyWebhook
 
 __all__ = [
@@ -22,6 +22,7 @@ __all__ = [
     "SurveyAnswer",
     "SurveyToolConfig",
     "SurveyWebhook",
+    "check_targets",
     "parse_time",
     "response_event_id",
     "score_of",

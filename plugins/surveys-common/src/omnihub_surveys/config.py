@@ -36,10 +36,15 @@ class SurveyToolConfig(ConfigModel):
     @field_validator("hidden_fields")
     @classmethod
     def _targets_are_kinds(cls, mapping: dict[str, str]) -> dict[str, str]:
-        for name, target in mapping.items():
-            if target not in TARGETS and not _KIND.fullmatch(target):
-                raise ValueError(
-                    f"hidden field {name!r}: {target!r} is neither 'customer_id', 'survey_id' "
-                    "nor an identifier kind such as 'email', 'phone' or 'crm:<system>'"
-                )
-        return mapping
+        return check_targets(mapping)
+
+
+def check_targets(mapping: dict[str, str]) -> dict[str, str]:
+    """Each value is an identifier kind, 'customer_id' or 'survey_id'."""
+    for name, target in mapping.items():
+        if target not in TARGETS and not _KIND.fullmatch(target):
+            raise ValueError(
+                f"{name!r}: {target!r} is neither 'customer_id', 'survey_id' "
+                "nor an identifier kind such as 'email', 'phone' or 'crm:<system>'"
+            )
+    return mapping
