@@ -98,6 +98,14 @@ class PrivacySection(Section):
     consumers: dict[str, ConsumerOverride] = {}
 
 
+class ConversationsSection(Section):
+    """Who answers a new conversation, and what happens to an offer nobody accepts."""
+
+    first_controller: Literal["bot", "human", "none"] = "bot"
+    offer_timeout: float = Field(120.0, gt=0)  # seconds an offered conversation waits
+    offer_fallback: Literal["bot", "human", "none"] = "bot"
+
+
 class HttpSection(Section):
     host: str = "127.0.0.1"
     port: int = Field(8080, ge=0, le=65535)
@@ -132,6 +140,7 @@ class HubConfig(Section):
     pipeline: PipelineSection = PipelineSection()
     identity: IdentitySection = IdentitySection()
     privacy: PrivacySection = PrivacySection()
+    conversations: ConversationsSection = ConversationsSection()
     http: HttpSection = HttpSection()
     api: ApiSection = ApiSection()
     logging: LoggingSection = LoggingSection()

@@ -31,6 +31,7 @@ from .broker import (
 )
 from .config import ConfigError, HubConfig
 from .consumers import ConsumerRunner, replay_message
+from .conversations.tracker import ConversationTracker
 from .external import ExternalConsumers
 from .identity import IdentityService
 from .maintenance import (
@@ -109,6 +110,7 @@ class Hub:
         self.audit = AuditLog(self.store)
         self.suppression = Suppression(config.privacy.suppression_salt)
         self.identity.resolver.suppression = self.suppression
+        self.identity.resolver.conversations = ConversationTracker(config.conversations)
         self.erasures = Erasures(
             self.store,
             self.identity,

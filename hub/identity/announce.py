@@ -27,7 +27,7 @@ def event_key(event: CloudEvent) -> str:
     return f"{event.source} {event.id}"
 
 
-def _derived(
+def derived(
     cause: CloudEvent | None, kind: str, name: str, customer_id: str, data: object
 ) -> CloudEvent:
     # Deterministic ids: announcing the same fact for the same cause twice is one event.
@@ -50,7 +50,7 @@ def identified(
     data = CustomerIdentified(
         identifiers=[Identifier(kind=k.kind, value=k.value) for k in keys], created=created
     )
-    return _derived(cause, "customer.identified", customer_id, customer_id, data)
+    return derived(cause, "customer.identified", customer_id, customer_id, data)
 
 
 def merged(cause: CloudEvent | None, record: MergeRecord) -> CloudEvent:
@@ -62,7 +62,7 @@ def merged(cause: CloudEvent | None, record: MergeRecord) -> CloudEvent:
         rule=record.rule,
         identifier=Identifier(kind=via.kind, value=via.value) if via else None,
     )
-    return _derived(cause, "customer.merged", record.id, record.surviving_id, data)
+    return derived(cause, "customer.merged", record.id, record.surviving_id, data)
 
 
 def unmerged(record: MergeRecord) -> CloudEvent:
@@ -72,7 +72,7 @@ def unmerged(record: MergeRecord) -> CloudEvent:
         restored_ids=[record.merged_id],
         reason=record.undo_reason,
     )
-    return _derived(None, "customer.unmerged", record.id, record.surviving_id, data)
+    return derived(None, "customer.unmerged", record.id, record.surviving_id, data)
 
 
 def updated(cause: CloudEvent, customer_id: str, changed: Mapping[str, TraitChange]) -> CloudEvent:
@@ -85,4 +85,4 @@ def updated(cause: CloudEvent, customer_id: str, changed: Mapping[str, TraitChan
         for key, change in changed.items()
     }
     data = CustomerUpdated(traits=traits, changed=sorted(changed))
-    return _derived(cause, "customer.updated", customer_id, customer_id, data)
+    return derived(cause, "customer.updated", customer_id, customer_id, data)

@@ -35,6 +35,7 @@ MOVES = (
     ("timeline", "CAST(seq AS TEXT)", "timeline", "customer_id"),
     ("redirect", "id", "customers", "merged_into"),
     ("consent", "CAST(seq AS TEXT)", "consent_ledger", "customer_id"),
+    ("conversation", "id", "conversations", "customer_id"),
 )
 
 

@@ -26,6 +26,7 @@ from .retry import retry_conflicts
 from .traits import TraitRules, apply_traits
 
 if TYPE_CHECKING:
+    from ..conversations.tracker import ConversationTracker
     from ..privacy.suppression import Suppression
 
 log = structlog.get_logger("hub.identity")
@@ -45,6 +46,7 @@ class IdentityResolver:
         self.metrics = metrics or Metrics()
         # Set by the hub: erased identifiers and ids are dropped (hub/privacy/suppression.py).
         self.suppression: Suppression | None = None
+        self.conversations: ConversationTracker | None = None  # set by the hub
 
     def keys(self, event: CloudEvent) -> list[Key]:
         keys = []
@@ -96,6 +98,9 @@ class IdentityResolver:
             changed = await apply_traits(tx, customer_id, seen.traits, self.rules, now)
             stamped = _stamp(event, customer_id, created)
             out = [announce.merged(event, r) for r in records]
+            if self.conversations is not None:
+                stamped, opened = await self.conversations.track(tx, stamped, now)
+                out += opened
             if created and plan.attach and event.type != "customer.identified":
                 out.append(announce.identified(event, customer_id, plan.attach))
             if changed and event.type != "customer.updated":
@@ -132,14 +137,16 @@ async def record(tx: Tx, events: Sequence[CloudEvent]) -> None:
             e.channel,
             e.time.timestamp(),
             e.to_json().decode(),
+            e.conversationid,
         )
         for e in events
         if e.customerid
     ]
     if rows:
         await tx.execute(
-            "INSERT INTO timeline (customer_id, event_key, type, channel, time, body) "
-            f"VALUES {rows_of(len(rows), 6)} ON CONFLICT (event_key) DO NOTHING",
+            "INSERT INTO timeline "
+            "(customer_id, event_key, type, channel, time, body, conversation_id) "
+            f"VALUES {rows_of(len(rows), 7)} ON CONFLICT (event_key) DO NOTHING",
             *[v for row in rows for v in row],
         )
 

@@ -52,6 +52,14 @@ async def export(store: SqlStore, customer_id: str) -> dict[str, Any] | None:
             "traits": await _traits(tx, ids),
             "timeline": await _timeline(tx, ids),
             "consent": await _consent(tx, ids),
+            "conversations": await _rows(
+                tx,
+                "SELECT id, customer_id, status, controller, agent, last_channel, opened_at, "
+                f"updated_at, closed_at FROM conversations WHERE customer_id IN ({marks}) "
+                "ORDER BY opened_at",
+                ids,
+                times=("opened_at", "updated_at", "closed_at"),
+            ),
             "merges": await _merges(tx, ids),
             "kept_apart_from": await _blocks(tx, ids),
             "erasure_requests": [e.view() for e in await requests.of_customers(tx, ids)],

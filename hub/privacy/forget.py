@@ -1,11 +1,11 @@
 """Deleting what the hub itself holds about a person, in one transaction.
 
 Profiles (the survivor and every id merged into it), identifiers, traits, the timeline,
-the consent ledger, merges and their moves, unmerge blocks and outbox announcements that
-name them. What remains is the erasure record, its receipts, the suppression digests and
-the audit of past reads (re-keyed to the erasure). Identifier rows are locked first, as
-the identity stage locks them, so an event resolving at the same moment waits and then
-meets the suppression instead of a half-deleted profile.
+the consent ledger, conversations, merges and their moves, unmerge blocks and outbox
+announcements that name them. What remains is the erasure record, its receipts, the
+suppression digests and the audit of past reads (re-keyed to the erasure). Identifier
+rows are locked first, as the identity stage locks them, so an event resolving at the
+same moment waits and then meets the suppression instead of a half-deleted profile.
 """
 
 from __future__ import annotations
@@ -54,6 +54,7 @@ async def forget(tx: Tx, ids: list[str], erasure_id: str) -> int:
         (f"DELETE FROM traits WHERE customer_id IN ({marks})", ids),
         (f"DELETE FROM timeline WHERE customer_id IN ({marks})", ids),
         (f"DELETE FROM consent_ledger WHERE customer_id IN ({marks})", ids),
+        (f"DELETE FROM conversations WHERE customer_id IN ({marks})", ids),
         (f"DELETE FROM merge_moves WHERE merge_id IN ({merges})", ids + ids),
         (f"DELETE FROM merges WHERE {involving}", ids + ids),
         (f"DELETE FROM merge_blocks WHERE a IN ({marks}) OR b IN ({marks})", ids + ids),

@@ -162,6 +162,25 @@ MIGRATIONS: list[str] = [
         created_at {real} NOT NULL
     );
     """,
+    # 6: conversations across channels, and the timeline indexed by conversation.
+    """
+    CREATE TABLE conversations (
+        id TEXT PRIMARY KEY,
+        customer_id TEXT NOT NULL,
+        status TEXT NOT NULL,
+        controller TEXT NOT NULL,
+        agent TEXT,
+        last_channel TEXT,
+        opened_at {real} NOT NULL,
+        updated_at {real} NOT NULL,
+        closed_at {real},
+        offer_to TEXT,
+        offer_expires_at {real}
+    );
+    CREATE INDEX conversations_customer ON conversations (customer_id, status);
+    ALTER TABLE timeline ADD COLUMN conversation_id TEXT;
+    CREATE INDEX timeline_conversation ON timeline (conversation_id, time, seq);
+    """,
 ]
 
 _MIGRATION_LOCK = 7_402_215_001  # any constant shared by every hub of this schema

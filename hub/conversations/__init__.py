@@ -1,0 +1,1 @@
+"""Conversations across channels, and who controls each one (bot, human or none)."""
