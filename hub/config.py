@@ -27,6 +27,7 @@ SCOPES = frozenset(
         "consent:write",
         "erasure:write",
         "audit:read",
+        "conversations:write",
         "admin",
     }
 )

@@ -12,6 +12,7 @@ log = structlog.get_logger("hub.maintenance")
 CLAIM_PURGE_INTERVAL = 3600.0  # forget processed-event claims older than the dedupe window
 OUTBOX_SWEEP_INTERVAL = 10.0  # publish announcements a crash or an outage left behind
 EXTERNAL_SYNC_INTERVAL = 10.0  # run external consumers another process added
+OFFER_CHECK_INTERVAL = 5.0  # hand offered conversations nobody accepted to the fallback
 
 
 def every(seconds: float, job: Callable[[], Awaitable[object]], name: str) -> asyncio.Task[None]:

@@ -31,12 +31,14 @@ from .broker import (
 )
 from .config import ConfigError, HubConfig
 from .consumers import ConsumerRunner, replay_message
+from .conversations.control import Switchboard
 from .conversations.tracker import ConversationTracker
 from .external import ExternalConsumers
 from .identity import IdentityService
 from .maintenance import (
     CLAIM_PURGE_INTERVAL,
     EXTERNAL_SYNC_INTERVAL,
+    OFFER_CHECK_INTERVAL,
     OUTBOX_SWEEP_INTERVAL,
     every,
 )
@@ -111,6 +113,7 @@ class Hub:
         self.suppression = Suppression(config.privacy.suppression_salt)
         self.identity.resolver.suppression = self.suppression
         self.identity.resolver.conversations = ConversationTracker(config.conversations)
+        self.switchboard = Switchboard(self.store, config.conversations, self.publish)
         self.erasures = Erasures(
             self.store,
             self.identity,
@@ -244,6 +247,7 @@ class Hub:
         self._tasks.append(every(OUTBOX_SWEEP_INTERVAL, sweep, "sweep_outbox"))
         await self.external.sync()
         self._tasks.append(every(EXTERNAL_SYNC_INTERVAL, self.external.sync, "sync_external"))
+        self._tasks.append(every(OFFER_CHECK_INTERVAL, self.switchboard.expire_offers, "offers"))
         self.started = True
         log.info("hub_started", broker=self.broker.url.split("://")[0], consumers=len(self.runners))
 

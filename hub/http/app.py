@@ -9,7 +9,15 @@ from omnihub_contracts import InvalidEvent
 
 from ..broker import BrokerUnavailable
 from ..runtime import Hub, PartialPublish
-from . import api, consent_api, customers, external_api, health, privacy_api
+from . import (
+    api,
+    consent_api,
+    conversations_api,
+    customers,
+    external_api,
+    health,
+    privacy_api,
+)
 from .auth import Forbidden, TokenAuth, Unauthorized
 from .keys import AUTH_KEY, HUB_KEY
 from .problem import problem
@@ -79,6 +87,7 @@ def build_app(hub: Hub) -> web.Application:
     customers.add_routes(app)
     consent_api.add_routes(app)
     external_api.add_routes(app)
+    conversations_api.add_routes(app)
     privacy_api.add_routes(app)
     _mount_plugin_routes(app, hub)
     return app
