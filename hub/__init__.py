@@ -11,6 +11,7 @@ from .hookspecs import hookimpl
 from .plugin_api import (
     ConfigModel,
     Consumer,
+    ConversationControl,
     CustomerDirectory,
     ErasureReceipt,
     ErasureRequest,
@@ -28,6 +29,7 @@ __all__ = [
     "ConfigError",
     "ConfigModel",
     "Consumer",
+    "ConversationControl",
     "CustomerDirectory",
     "ErasureReceipt",
     "ErasureRequest",

@@ -83,6 +83,34 @@ class CustomerDirectory(Protocol):
         """When the customer last sent a message (``message.received``) on ``channel``:
         e.g. to check WhatsApp's 24-hour customer-service window."""
 
+    async def traits(self, customer_id: str) -> dict[str, Any]:
+        """The customer's current trait values (``{"display_name": "Ana", "tier": "vip"}``)."""
+
+
+class ConversationControl(Protocol):
+    """The switchboard, for bots and desks: read a conversation, reply, move control."""
+
+    async def get(self, conversation_id: str) -> dict[str, Any] | None:
+        """``{"id", "customer_id", "status", "controller", "agent", "last_channel", …}``."""
+
+    async def transcript(self, conversation_id: str) -> list[dict[str, Any]]:
+        """What was said, oldest first, from every channel:
+        ``{"at", "author" (customer/bot/human), "channel", "text"}``."""
+
+    async def reply(self, conversation_id: str, text: str, *, author: str = "bot") -> None:
+        """Send ``text`` to the customer on the channel they used last."""
+
+    async def handoff(
+        self,
+        conversation_id: str,
+        *,
+        to: str,
+        reason: str,
+        mode: str = "pass",
+        understanding: dict[str, Any] | None = None,
+    ) -> None:
+        """Pass (or offer) control to ``to``; a human gets the context packet."""
+
 
 @dataclass(frozen=True)
 class PluginContext:
@@ -98,6 +126,7 @@ class PluginContext:
     publish: Publisher
     log: Any  # a structlog logger bound to plugin=<name>
     customers: CustomerDirectory  # the hub's profile store, read-only
+    conversations: ConversationControl  # conversations and who controls them
     # Per-hub state from hub_startup to hub_shutdown: a plugin module is shared by every hub
     # in a process (tests start several), so module globals would mix them up.
     state: dict[str, Any] = field(default_factory=dict)

@@ -32,6 +32,7 @@ from .broker import (
 from .config import ConfigError, HubConfig
 from .consumers import ConsumerRunner, replay_message
 from .conversations.control import Switchboard
+from .conversations.facade import PluginConversations
 from .conversations.tracker import ConversationTracker
 from .external import ExternalConsumers
 from .identity import IdentityService
@@ -108,12 +109,14 @@ class Hub:
         self.customers = customers or self.identity
         self.consent = ConsentLedger(self.store, config.privacy)
         self.external = ExternalConsumers(self)
-        self.contexts = {p.name: self._context(p) for p in self.plugins.enabled}
         self.audit = AuditLog(self.store)
         self.suppression = Suppression(config.privacy.suppression_salt)
         self.identity.resolver.suppression = self.suppression
-        self.identity.resolver.conversations = ConversationTracker(config.conversations)
+        self.identity.resolver.conversations = ConversationTracker(
+            config.conversations, self.consent
+        )
         self.switchboard = Switchboard(self.store, config.conversations, self.publish)
+        self.contexts = {p.name: self._context(p) for p in self.plugins.enabled}
         self.erasures = Erasures(
             self.store,
             self.identity,
@@ -151,6 +154,7 @@ class Hub:
             data_dir=data_dir,
             publish=self.publish,
             customers=self.customers,
+            conversations=PluginConversations(self.switchboard),
             log=structlog.get_logger(f"plugins.{info.name}").bind(plugin=info.name),
         )
 

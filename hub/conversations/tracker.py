@@ -15,6 +15,7 @@ from omnihub_contracts.conversation import ConversationOpened
 
 from ..config import ConversationsSection
 from ..identity import announce
+from ..privacy.consent import ConsentLedger
 from ..store import Tx
 from . import store
 from .store import Conversation, new_conversation_id
@@ -26,9 +27,23 @@ FOLLOWERS = frozenset(
 )
 
 
+BOT_PURPOSE = "ai_assistant"
+
+
 class ConversationTracker:
-    def __init__(self, section: ConversationsSection | None = None):
+    def __init__(
+        self, section: ConversationsSection | None = None, ledger: ConsentLedger | None = None
+    ):
         self.section = section or ConversationsSection()
+        self.ledger = ledger
+
+    async def _first_controller(self, tx: Tx, customer: str) -> str:
+        """The bot answers first only for customers who allow an AI assistant."""
+        first = self.section.first_controller
+        if first != "bot" or self.ledger is None:
+            return first
+        allowed = self.ledger.allowed(await self.ledger.decisions(tx, customer))
+        return "bot" if BOT_PURPOSE in allowed else "human"
 
     async def track(
         self, tx: Tx, event: CloudEvent, now: float
@@ -58,7 +73,7 @@ class ConversationTracker:
                 new_conversation_id(),
                 customer,
                 "open",
-                self.section.first_controller,
+                await self._first_controller(tx, customer),
                 None,
                 event.channel,
                 now,

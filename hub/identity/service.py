@@ -19,7 +19,7 @@ from .outbox import Outbox
 from .policy import IdentifierPolicy, Key
 from .resolver import IdentityResolver, enqueue, record
 from .retry import retry_conflicts
-from .traits import TraitRules
+from .traits import TraitRules, read_traits
 
 
 @dataclass(frozen=True)
@@ -86,6 +86,12 @@ class IdentityService:
             )]  # fmt: skip
             rows = await profiles.identifiers_of(tx, live)
         return live, merged, [Identifier(kind=kind, value=value) for kind, value, _ in rows]
+
+    async def traits(self, customer_id: str) -> dict[str, Any]:
+        async with self.store.db.connection() as tx:
+            live = await profiles.surviving_id(tx, customer_id)
+            found = await read_traits(tx, live) if live else {}
+        return {key: trait.value for key, trait in found.items()}
 
     # -- API --------------------------------------------------------------------------------
 

@@ -11,6 +11,8 @@ from tests.identity.events import identified, ids, received
 INSTAGRAM = ids(("instagram", "17841400000000077"))
 WHATSAPP = ids(("whatsapp", "5511955554444"), ("phone", "+5511955554444"))
 AGENT = {"id": "agent-7", "name": "Carla"}
+# The bot answers first only for customers who allow an AI assistant (here: everyone).
+BOT_ALLOWED = {"default_allowed": ["service", "ai_assistant"]}
 
 
 async def step(harness: HubHarness, conversation: str, name: str, **body: Any) -> int:
@@ -46,7 +48,9 @@ async def cross_channel(harness: HubHarness) -> str:
 async def test_a_conversation_continues_across_channels_and_control_moves(
     hub_factory: HubFactory, broker_url: str, store_url: str
 ) -> None:
-    harness = await hub_factory(broker_url=broker_url, store={"url": store_url})
+    harness = await hub_factory(
+        broker_url=broker_url, store={"url": store_url}, privacy=BOT_ALLOWED
+    )
     sent = await harness.collect("whatsapp-out", "message.send.*")
     handoffs = await harness.collect("desk", "conversation.#")
     conversation = await cross_channel(harness)
@@ -100,7 +104,7 @@ async def test_a_conversation_continues_across_channels_and_control_moves(
 
 
 async def test_steps_that_do_not_fit_the_state_are_conflicts(hub_factory: HubFactory) -> None:
-    harness = await hub_factory()
+    harness = await hub_factory(privacy=BOT_ALLOWED)
     conversation = await cross_channel(harness)
     assert await step(harness, conversation, "accept", agent=AGENT) == 409  # nothing offered
     assert await step(harness, conversation, "release") == 409  # the bot holds it
@@ -113,10 +117,20 @@ async def test_steps_that_do_not_fit_the_state_are_conflicts(hub_factory: HubFac
 
 
 async def test_an_offer_nobody_accepts_falls_back(hub_factory: HubFactory) -> None:
-    harness = await hub_factory(conversations={"offer_timeout": 0.05, "offer_fallback": "human"})
+    harness = await hub_factory(
+        conversations={"offer_timeout": 0.05, "offer_fallback": "human"}, privacy=BOT_ALLOWED
+    )
     conversation = await cross_channel(harness)
     assert await step(harness, conversation, "handoff", to="human", mode="offer") == 202
     await asyncio.sleep(0.1)
     assert await harness.hub.switchboard.expire_offers() == 1
     state = await view(harness, conversation)
     assert (state["controller"], state["offer"]) == ("human", None)
+
+
+async def test_without_ai_assistant_consent_a_person_answers_first(
+    hub_factory: HubFactory,
+) -> None:
+    harness = await hub_factory()  # only "service" is allowed by default
+    conversation = await cross_channel(harness)
+    assert (await view(harness, conversation))["controller"] == "human"

@@ -3,15 +3,18 @@ confidence, optionally through an OpenAI-compatible LLM, and reports the signals
 conversation core needs to hand a conversation to a person.
 
 A built-in plugin (entry point ``assistant`` in ``omnihub.plugins``) using only the public
-plugin API. It registers no consumer yet: the conversation core (issue 8) will call
-``running_assistant(context).answer(...)`` for conversations the bot controls.
+plugin API. Its consumer (``bot.py``) answers the conversations the bot controls and hands
+the others to a person through ``context.conversations``.
 """
 
 from __future__ import annotations
 
+from typing import Any
+
 from hub import Health, PluginContext, hookimpl
 
 from .assistant import Answer, Assistant, Turn
+from .bot import Bot
 from .config import AssistantConfig, EscalationConfig, LlmConfig
 from .knowledge import Knowledge, KnowledgeError
 from .llm import LlmClient, LlmError
@@ -46,6 +49,13 @@ def running_assistant(context: PluginContext) -> Assistant | None:
 @hookimpl
 def hub_config_model() -> type[AssistantConfig]:
     return AssistantConfig
+
+
+@hookimpl
+def hub_register_consumers(register: Any, context: PluginContext) -> None:
+    config: AssistantConfig = context.config
+    if config.bot.enabled:
+        register(Bot(context, config.bot).consumer())
 
 
 @hookimpl

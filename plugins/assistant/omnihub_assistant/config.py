@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import Field, HttpUrl, SecretStr, field_validator
 
@@ -76,6 +76,19 @@ class EscalationConfig(ConfigModel):
         return value
 
 
+class BotConfig(ConfigModel):
+    """When the bot steps aside (each rule can be switched off)."""
+
+    enabled: bool = True
+    timeout: float = Field(20.0, gt=0, description="Seconds before a silent bot counts as failed.")
+    unknown_answers: int = Field(1, ge=0, description="'I don't know' replies, then a person.")
+    max_turns: int = Field(6, ge=0, description="Bot replies without resolution (0: no limit).")
+    negative_sentiment: bool = True
+    vip_trait: str | None = "tier"
+    vip_values: list[str] = ["vip", "gold"]
+    handoff: Literal["pass", "offer"] = "pass"
+
+
 class AssistantConfig(ConfigModel):
     knowledge_file: Path | None = Field(
         default=None, description="Your FAQ (YAML); default: the shipped retail example."
@@ -88,6 +101,7 @@ class AssistantConfig(ConfigModel):
     )
     llm: LlmConfig | None = Field(default=None, description="Optional; the FAQ engine otherwise.")
     escalation: EscalationConfig = Field(default_factory=EscalationConfig)
+    bot: BotConfig = Field(default_factory=BotConfig, description="Answering conversations.")
 
     @field_validator("language")
     @classmethod

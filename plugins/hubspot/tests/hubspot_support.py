@@ -51,6 +51,9 @@ class FakeDirectory:
     async def last_inbound(self, customer_id: str, channel: str) -> datetime | None:
         return None
 
+    async def traits(self, customer_id: str) -> dict[str, Any]:
+        return {}
+
 
 @dataclass(frozen=True)
 class ApiCall:

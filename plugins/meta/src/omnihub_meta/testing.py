@@ -169,3 +169,6 @@ class FakeDirectory:
 
     async def last_inbound(self, customer_id: str, channel: str) -> datetime | None:
         return self.inbound.get((customer_id, channel))
+
+    async def traits(self, customer_id: str) -> dict[str, Any]:
+        return {}
