@@ -200,7 +200,14 @@ class AmqpBroker:
         transport = self._connection.transport
         if transport is None:
             raise BrokerUnavailable("the connection to RabbitMQ is down; reconnecting")
-        channel = await self.guard(transport.connection.channel(), "open a channel")
+        try:
+            channel = await self.guard(transport.connection.channel(), "open a channel")
+        except BrokerUnavailable as exc:
+            # aiormq may hand out the number of a channel the server has just closed (after
+            # a 404) and then drop the server's OpenOk for it: a fresh number works.
+            if not isinstance(exc.__cause__, aiormq.exceptions.ChannelClosed):
+                raise
+            channel = await self.guard(transport.connection.channel(), "open a channel")
         try:
             yield channel
         finally:
