@@ -141,6 +141,11 @@ class PluginRouter(Protocol):
 
     def post(self, path: str, handler: RouteHandler) -> None: ...
 
+    def api(self, method: str, path: str, handler: RouteHandler, *, scope: str) -> None:
+        """A route under ``/api/v1/<path>``, behind the hub's bearer tokens: the core checks
+        ``scope`` (one of ``[[api.tokens]]`` scopes) before the handler runs. Paths the core
+        serves itself are refused at start."""
+
 
 @dataclass(frozen=True)
 class Health:

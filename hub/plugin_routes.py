@@ -11,6 +11,7 @@ class Route:
     method: str
     path: str
     handler: Any
+    scope: str | None = None  # set for API routes: the token scope the core checks
 
 
 @dataclass
@@ -19,6 +20,7 @@ class PluginRoutes:
 
     plugin: str
     routes: list[Route] = field(default_factory=list)
+    api_routes: list[Route] = field(default_factory=list)
 
     def add_route(self, method: str, path: str, handler: Any) -> None:
         self.routes.append(Route(method.upper(), "/" + path.lstrip("/"), handler))
@@ -28,3 +30,8 @@ class PluginRoutes:
 
     def post(self, path: str, handler: Any) -> None:
         self.add_route("POST", path, handler)
+
+    def api(self, method: str, path: str, handler: Any, *, scope: str) -> None:
+        """A route under ``/api/v1/`` (e.g. ``"nps"`` → ``/api/v1/nps``); the core checks
+        the bearer token for ``scope`` before the handler runs."""
+        self.api_routes.append(Route(method.upper(), "/" + path.lstrip("/"), handler, scope))

@@ -8,6 +8,7 @@ from aiohttp.typedefs import Handler
 from omnihub_contracts import InvalidEvent
 
 from ..broker import BrokerUnavailable
+from ..config import SCOPES, ConfigError
 from ..runtime import Hub, PartialPublish
 from . import (
     api,
@@ -78,6 +79,26 @@ def _mount_plugin_routes(app: web.Application, hub: Hub) -> None:
                 app.router.add_route(route.method, path.rstrip("/"), route.handler)
 
 
+def _mount_plugin_api(app: web.Application, hub: Hub) -> None:
+    taken = {(r.method, r.resource.canonical) for r in app.router.routes() if r.resource}
+    for plugin, collected in sorted(hub.routes.items()):
+        for route in collected.api_routes:
+            path = f"/api/v1{route.path}"
+            if (route.method, path) in taken:
+                raise ConfigError(f"plugins.{plugin}: {route.method} {path} is the hub's own")
+            if route.scope not in SCOPES:
+                raise ConfigError(f"plugins.{plugin}: unknown scope {route.scope!r} for {path}")
+            app.router.add_route(route.method, path, _scoped(route.handler, str(route.scope)))
+
+
+def _scoped(handler: Handler, scope: str) -> Handler:
+    async def checked(request: web.Request) -> web.StreamResponse:
+        request.app[AUTH_KEY].require(request, scope)
+        return await handler(request)
+
+    return checked
+
+
 def build_app(hub: Hub) -> web.Application:
     app = web.Application(middlewares=[problems], client_max_size=hub.config.http.max_body_bytes)
     app[HUB_KEY] = hub
@@ -90,4 +111,5 @@ def build_app(hub: Hub) -> web.Application:
     conversations_api.add_routes(app)
     privacy_api.add_routes(app)
     _mount_plugin_routes(app, hub)
+    _mount_plugin_api(app, hub)
     return app
