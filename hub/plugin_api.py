@@ -111,6 +111,13 @@ class ConversationControl(Protocol):
     ) -> None:
         """Pass (or offer) control to ``to``; a human gets the context packet."""
 
+    async def follow_up(
+        self, customer_id: str, *, reason: str, note: str | None = None, channel: str | None = None
+    ) -> str:
+        """Have a person contact the customer (e.g. a detractor's follow-up): their open
+        conversation, or a new one, passes to a human with the context packet and ``note``
+        as what is known. Returns the conversation id."""
+
 
 @dataclass(frozen=True)
 class PluginContext:

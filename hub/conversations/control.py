@@ -143,6 +143,34 @@ class Switchboard:
         }
         return await self.publish([event])
 
+    async def follow_up(
+        self, customer_id: str, *, reason: str, note: str | None = None, channel: str | None = None
+    ) -> str:
+        """Open a conversation a person starts (a detractor's follow-up): the customer's open
+        one if there is one, else a new one; control passes to a human with the context."""
+        async with self.store.db.connection() as tx:
+            current = await store.open_of(tx, customer_id)
+        if current is None:
+            conversation_id = store.new_conversation_id()
+            opened = {
+                "source": SOURCE,
+                "type": "conversation.opened",
+                "customerid": customer_id,
+                "conversationid": conversation_id,
+                "channel": channel,
+                "data": {"conversation_id": conversation_id, "controller": "none"},
+            }
+            await self.publish([opened])
+        else:
+            conversation_id = current.id
+        current = await self._open(conversation_id)
+        if current.controller != "human":
+            understanding = {"summary": note} if note else None
+            await self.handoff(
+                conversation_id, to="human", reason=reason, understanding=understanding
+            )
+        return conversation_id
+
     async def expire_offers(self) -> int:
         """Offers nobody accepted in time fall back (a maintenance job)."""
         async with self.store.db.connection() as tx:

@@ -36,3 +36,10 @@ class PluginConversations:
         await self.switchboard.handoff(
             conversation_id, to=to, mode=mode, reason=reason, understanding=understanding
         )
+
+    async def follow_up(
+        self, customer_id: str, *, reason: str, note: str | None = None, channel: str | None = None
+    ) -> str:
+        return await self.switchboard.follow_up(
+            customer_id, reason=reason, note=note, channel=channel
+        )

@@ -134,3 +134,21 @@ async def test_without_ai_assistant_consent_a_person_answers_first(
     harness = await hub_factory()  # only "service" is allowed by default
     conversation = await cross_channel(harness)
     assert (await view(harness, conversation))["controller"] == "human"
+
+
+async def test_a_follow_up_opens_a_conversation_a_person_starts(hub_factory: HubFactory) -> None:
+    harness = await hub_factory(privacy=BOT_ALLOWED)
+    desk = await harness.collect("desk", "conversation.#")
+    conversation = await cross_channel(harness)
+    assert await step(harness, conversation, "close") == 202
+    state = await view(harness, conversation)
+    customer = state["customer_id"]
+    follow = await harness.hub.switchboard.follow_up(
+        customer, reason="detractor_follow_up", note="Nota 3: a entrega demorou."
+    )
+    assert follow != conversation
+    fresh = await view(harness, follow)
+    assert (fresh["status"], fresh["controller"]) == ("open", "human")
+    [handoff] = await desk.wait_for(1, where=lambda e: e.type == "conversation.handoff")
+    assert handoff.data.reason == "detractor_follow_up"
+    assert handoff.data.context.bot_understanding.summary == "Nota 3: a entrega demorou."
