@@ -108,7 +108,7 @@ class ChatwootApi:
             retry=retry_if_exception_type(ApiUnavailable),
             wait=_wait_retry_after(
                 wait_exponential_jitter(
-                    initial=c.backoff_initial, max=c.backoff_max, jitter=c.backoff_initial
+                    multiplier=c.backoff_initial, max=c.backoff_max, jitter=c.backoff_initial
                 ),
                 c.retry_after_max,
             ),

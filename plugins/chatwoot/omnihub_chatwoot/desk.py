@@ -75,20 +75,15 @@ class Desk:
                         "POST", f"/conversations/{existing['id']}/toggle_status", {"status": "open"}
                     )
                 return int(existing["id"])
-        created = await self.api.request(
-            "POST",
-            "/conversations",
-            {
-                "source_id": source_id,
-                "inbox_id": self.config.inbox_id,
-                "contact_id": contact_id,
-                "status": "open",
-                "additional_attributes": {
-                    HUB_CONVERSATION: conversation_id,
-                    HUB_CUSTOMER: customer,
-                },
-            },
-        )
+        ours = {HUB_CONVERSATION: conversation_id, HUB_CUSTOMER: customer}
+        body = {
+            "source_id": source_id,
+            "inbox_id": self.config.inbox_id,
+            "contact_id": contact_id,
+            "status": "open",
+            "additional_attributes": ours,
+        }
+        created = await self.api.request("POST", "/conversations", body)
         return int(created["id"])
 
     async def _contact(self, customer: str, data: Any) -> tuple[int, str]:

@@ -48,6 +48,10 @@ def _agent(person: Any) -> Json | None:
     return {"id": str(person["id"]), **({"name": name} if name else {})}
 
 
+def _event(base: Json, eid: str, kind: str, data: Json) -> CloudEvent:
+    return CloudEvent.model_validate({**base, "id": eid, "type": kind, "data": data})
+
+
 def _changed(payload: Json) -> set[str]:
     changes = payload.get("changed_attributes") or []
     return {key for change in changes if isinstance(change, dict) for key in change}
@@ -77,10 +81,9 @@ class Translator:
         ):
             return []
         attributes = conversation.get("additional_attributes") or {}
-        ours = (attributes.get(HUB_CONVERSATION), attributes.get(HUB_CUSTOMER))
-        if not all(isinstance(i, str) and i for i in ours):
+        hub_id, customer = attributes.get(HUB_CONVERSATION), attributes.get(HUB_CUSTOMER)
+        if not (isinstance(hub_id, str) and hub_id and isinstance(customer, str) and customer):
             return []  # not a conversation the hub handed over
-        hub_id, customer = ours
         base = {"source": SOURCE, "customerid": customer, "conversationid": hub_id}
         base["subject"] = f"conversations/{conversation.get('id')}"
         if kind == "message_created":
@@ -104,9 +107,7 @@ class Translator:
             return []
         data = {"kind": "text", "recipient": {"customer_id": customer}, "text": text}
         eid = event_id(self.config.account_id, "message", message.get("id"))
-        return [
-            CloudEvent.model_validate({**base, "id": eid, "type": "message.send", "data": data})
-        ]
+        return [_event(base, eid, "message.send", data)]
 
     async def _resolved(self, conversation: Json, base: Json, hub_id: str) -> list[CloudEvent]:
         known = await self.table.get(hub_id)
@@ -118,11 +119,7 @@ class Translator:
         if agent:
             data["agent"] = agent
         eid = event_id(hub_id, "closed")
-        return [
-            CloudEvent.model_validate(
-                {**base, "id": eid, "type": "conversation.closed", "data": data}
-            )
-        ]
+        return [_event(base, eid, "conversation.closed", data)]
 
     async def _assigned(self, conversation: Json, base: Json, hub_id: str) -> list[CloudEvent]:
         meta = conversation.get("meta") or {}
