@@ -59,9 +59,11 @@ class Desk:
         else:
             chatwoot_id = await self._conversation(data.conversation_id, customer, data)
         state = "offered" if action == "offer" else "active"
+        # Recorded before the note: an agent may act on the conversation as soon as it shows.
+        await self.table.save(data.conversation_id, customer, chatwoot_id, state)
         if known is None or known.last_handoff_event != event.id:
             await self._post(chatwoot_id, render(data), private=True)
-        await self.table.save(data.conversation_id, customer, chatwoot_id, state, event.id)
+            await self.table.noted(data.conversation_id, event.id)
         self.log.info("chatwoot_handoff", action=action, chatwoot_conversation=chatwoot_id)
 
     async def _conversation(self, conversation_id: str, customer: str, data: Any) -> int:

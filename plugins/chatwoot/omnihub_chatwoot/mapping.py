@@ -104,6 +104,14 @@ class HandoffTable:
         )
         return changed > 0
 
+    async def noted(self, conversation_id: str, handoff_event: str) -> None:
+        """The note of ``handoff_event`` is posted: a redelivery must not post it again."""
+        await asyncio.to_thread(
+            self._execute,
+            "UPDATE handoffs SET last_handoff_event = ? WHERE conversation_id = ?",
+            (handoff_event, conversation_id),
+        )
+
     async def set_state_from(self, conversation_id: str, current: str, state: str) -> None:
         await asyncio.to_thread(
             self._execute,

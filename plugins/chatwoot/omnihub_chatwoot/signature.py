@@ -50,7 +50,7 @@ def verify_signature(
     if abs((time.time() if now is None else now) - sent) > tolerance:
         raise Unauthenticated(f"{TIMESTAMP_HEADER} is too far from the hub's clock")
     if not hmac.compare_digest(sign(secret, timestamp, body).encode(), signature.encode()):
-        raise Unauthenticated("the signature does not match the body")
+        raise Unauthenticated("the signature does not match")
 
 
 def verify_token(expected: str, request: web.Request) -> None:

@@ -151,13 +151,15 @@ async def test_a_handoff_reaches_chatwoot_and_the_agent_answers_and_resolves(
         return (await response.json())["conversations"]
 
     [fresh] = await eventually(next_open)
-    assert (fresh["id"] != conversation, fresh["controller"]) == (True, "bot")
+    assert fresh["id"] != conversation
+    assert fresh["controller"] == "bot"
 
     # A later handoff opens a second Chatwoot conversation for the same contact; the
     # message the bot had is in its note, never forwarded as a message of its own.
     await hand_to_human(harness, fresh["id"])
     [*_, second_note] = await fake.wait_for_messages(3)
-    assert len(fake.contacts) == 1 and len(fake.conversations) == 2
-    assert second_note["private"] is True and "Chegou, obrigada!" in second_note["content"]
+    assert (len(fake.contacts), len(fake.conversations)) == (1, 2)
+    assert second_note["private"] is True
+    assert "Chegou, obrigada!" in second_note["content"]
     assert [m["content"] for m in fake.messages].count("Chegou, obrigada!") == 0
     assert sent.events == [send]  # the redelivered reply was dropped as a duplicate
