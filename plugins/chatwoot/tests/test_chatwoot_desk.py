@@ -19,6 +19,9 @@ WHATSAPP = [
 ]
 WEBHOOK = f"/webhooks/chatwoot?token={WEBHOOK_TOKEN}"
 
+# The bot answers first only for customers who allow an AI assistant: here, everyone.
+BOT_FIRST = {"default_allowed": ["service", "ai_assistant"]}
+
 
 def received(channel: str, ids: list[dict[str, str]], minutes: float, text: str) -> CloudEvent:
     return CloudEvent.model_validate(
@@ -88,6 +91,7 @@ async def test_a_handoff_reaches_chatwoot_and_the_agent_answers_and_resolves(
         plugins={"chatwoot": omnihub_chatwoot},
         config={"chatwoot": fake.config()},
         broker_url=broker_url,
+        privacy=BOT_FIRST,
     )
     sent = await harness.collect("channel-out", "message.send.#")
     conversation, customer = await open_conversation(harness)

@@ -20,13 +20,18 @@ from hub.testing import HubFactory, HubHarness, eventually
 SECRET = "chatwoot-webhook-signing-secret-42"
 WEBHOOK = f"/webhooks/chatwoot?token={WEBHOOK_TOKEN}"
 
+# The bot answers first only for customers who allow an AI assistant: here, everyone.
+BOT_FIRST = {"default_allowed": ["service", "ai_assistant"]}
+
 
 async def desk(
     hub_factory: HubFactory, fake_chatwoot: FakeChatwootFactory, **config: Any
 ) -> tuple[FakeChatwoot, HubHarness]:
     fake = await fake_chatwoot()
     harness = await hub_factory(
-        plugins={"chatwoot": omnihub_chatwoot}, config={"chatwoot": fake.config(**config)}
+        plugins={"chatwoot": omnihub_chatwoot},
+        config={"chatwoot": fake.config(**config)},
+        privacy=BOT_FIRST,
     )
     return fake, harness
 
