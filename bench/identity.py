@@ -34,6 +34,7 @@ import structlog
 from omnihub_contracts import core_registry
 
 from bench.lib import identity_data as data
+from bench.lib.identity_cpu import watch_postgres
 from bench.lib.identity_db import (
     RawDriver,
     RawPostgres,
@@ -42,14 +43,14 @@ from bench.lib.identity_db import (
     seed_postgres,
     seed_sqlite,
 )
-from bench.lib.identity_runs import Timings, lookups, raw_transactions, resolutions
+from bench.lib.identity_report import as_json, merges, table, target
+from bench.lib.identity_runs import lookups, raw_transactions, resolutions
 from bench.lib.settings import REPO
-from bench.run import busy_cores, machine, revision
+from bench.run import busy_cores, machine, revision, wait_quiet
 from hub.identity import IdentityService
 from hub.store import SqlStore, open_store
 
 BACKENDS = ("sqlite", "postgresql")
-TARGET_P99_MS = 2.0  # issue 4: lookup p99 on PostgreSQL
 POOL_SIZE = 10  # PostgresDatabase's default max_connections, for the raw baseline too
 
 
@@ -66,6 +67,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "--postgres-server",
         default=os.environ.get("BENCH_POSTGRES", "postgresql://postgres@127.0.0.1:5432/"),
         help="server URL without a database; omnihub_bench_<pid> is created and dropped",
+    )
+    p.add_argument(
+        "--quiet-wait",
+        type=float,
+        default=0.0,
+        help="after seeding, wait up to this many seconds for an idle machine (< 0.3 cores)",
     )
     p.add_argument("--seed", type=int, default=4, help="random seed of samples and events")
     p.add_argument("--results", type=Path, default=REPO / "bench" / "results")
@@ -90,6 +97,7 @@ async def backend_store(
 ) -> AsyncIterator[tuple[SqlStore, RawDriver, float]]:
     """A fresh, seeded store for ``backend``, its raw driver and the seconds seeding took;
     everything removed afterwards (unless ``--keep``)."""
+    watch_postgres(None)
     if backend == "sqlite":
         workdir = Path(tempfile.mkdtemp(prefix="omnihub-identity-bench-"))
         path = workdir / "hub.db"
@@ -110,6 +118,7 @@ async def backend_store(
                 shutil.rmtree(workdir, ignore_errors=True)
         return
     async with postgres_database(args.postgres_server, args.keep) as url:
+        watch_postgres(url.rsplit("/", 1)[1])
         store = open_store(url)
         try:
             await store.open()
@@ -127,6 +136,8 @@ async def measure(backend: str, args: argparse.Namespace) -> dict[str, Any]:
     print(f"-- {backend}: seeding {args.profiles:,} profiles", flush=True)
     async with backend_store(backend, args) as (store, raw, seeded):
         print(f"   seeded in {seeded:.1f} s", flush=True)
+        if args.quiet_wait > 0:
+            await wait_quiet(args.quiet_wait)
         registry = core_registry()
         service = IdentityService(store, registry)
         print(f"   {args.lookups:,} lookups per path, one at a time", flush=True)
@@ -146,59 +157,6 @@ async def measure(backend: str, args: argparse.Namespace) -> dict[str, Any]:
             await raw_transactions(raw, factory, plain, args.events, args.concurrency),
         ]  # fmt: skip
     return {"backend": backend, "seed_seconds": seeded, "lookups": found, "resolutions": runs}
-
-
-def table(result: dict[str, Any]) -> str:
-    lines = [
-        f"\n{result['backend']} · {result['seed_seconds']:.1f} s to seed",
-        f"{'lookup (sequential)':<66} {'p50 ms':>8} {'p99 ms':>8} {'max ms':>8}  wrong",
-    ]
-    for t in result["lookups"]:
-        top = max(t.seconds, default=0.0) * 1000
-        lines.append(
-            f"{t.name:<66} {t.ms(50):8.3f} {t.ms(99):8.3f} {top:8.2f}  {t.wrong}{errors(t)}"
-        )
-    lines.append(f"{'resolution':<56} {'events/s':>9} {'p50 ms':>8} {'p99 ms':>8}  outcomes")
-    for t in result["resolutions"]:
-        outcomes = ", ".join(f"{k} {v}" for k, v in sorted(t.outcomes.items()))
-        lines.append(
-            f"{t.name:<56} {t.rate:9,.0f} {t.ms(50):8.2f} {t.ms(99):8.2f}  {outcomes}{errors(t)}"
-        )
-    return "\n".join(lines)
-
-
-def errors(t: Timings) -> str:
-    return f" · errors {dict(t.errors)}" if t.errors else ""
-
-
-def merges(result: dict[str, Any]) -> int:
-    return sum(
-        int(k.split(":")[1]) * v
-        for t in result["resolutions"]
-        for k, v in t.outcomes.items()
-        if k.startswith("merged")
-    )
-
-
-def target(results: list[dict[str, Any]]) -> str:
-    for result in results:
-        if result["backend"] == "postgresql":
-            find = next(t for t in result["lookups"] if t.name.startswith("IdentityService.find"))
-            verdict = "met" if find.ms(99) <= TARGET_P99_MS else "MISSED"
-            return (
-                f"target: lookup p99 ≤ {TARGET_P99_MS:g} ms on PostgreSQL — find p99 "
-                f"{find.ms(99):.3f} ms: {verdict}"
-            )
-    return "target: lookup p99 on PostgreSQL not measured (--backend without postgresql)"
-
-
-def as_json(result: dict[str, Any]) -> dict[str, Any]:
-    return {
-        **result,
-        "merges": merges(result),
-        "lookups": [t.as_json() for t in result["lookups"]],
-        "resolutions": [t.as_json() for t in result["resolutions"]],
-    }
 
 
 async def main_async(args: argparse.Namespace) -> int:

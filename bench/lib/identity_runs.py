@@ -16,12 +16,12 @@ from omnihub_contracts import CloudEvent, Identifier
 from hub.identity import IdentityService
 
 from . import identity_data as data
+from .identity_cpu import CpuSplit, CpuSplitMeter
 from .identity_db import RawDriver
 from .stats import percentile
 
 BLOCK = 500  # lookups per block; the paths take turns block by block
-WARMUP_LOOKUPS = 2_000
-WARMUP_EVENTS = 500
+WARMUP = 500  # per path or run, not measured; at most a quarter of the measured count
 
 
 @dataclass
@@ -34,6 +34,7 @@ class Timings:
     wrong: int = 0  # lookups that found no or another customer
     errors: Counter[str] = field(default_factory=Counter)
     outcomes: Counter[str] = field(default_factory=Counter)
+    cpu: CpuSplit | None = None  # of the whole run (lookups: of all paths together)
 
     def ms(self, q: float) -> float:
         return percentile(self.seconds, q) * 1000
@@ -56,7 +57,13 @@ class Timings:
             "wrong": self.wrong,
             "errors": dict(self.errors),
             "outcomes": dict(self.outcomes),
+            "cpu_seconds": None if self.cpu is None else vars(self.cpu),
+            "cpu_ms_per_operation": self.cpu_ms(),
+            "others_cores": None if self.cpu is None else self.cpu.others_cores,
         }
+
+    def cpu_ms(self) -> dict[str, float]:
+        return {} if self.cpu is None else self.cpu.per_operation_ms(len(self.seconds))
 
 
 async def lookups(
@@ -97,9 +104,10 @@ async def lookups(
         "lookup": lookup_one,
     }
     for one in paths.values():  # warm caches and statement caches, not measured
-        for i in data.sample(rng, profiles, WARMUP_LOOKUPS // len(paths)):
+        for i in data.sample(rng, profiles, min(WARMUP, total // 4)):
             await one(i)
-    done = 0
+    meter, done = CpuSplitMeter(), 0
+    meter.start()
     while done < total:
         size = min(BLOCK, total - done)
         for name, one in paths.items():
@@ -114,6 +122,9 @@ async def lookups(
                 timings.seconds.append(time.perf_counter() - started)
                 timings.wrong += not ok
         done += size
+    split = meter.stop()
+    for timings in runs.values():
+        timings.cpu = split
     return list(runs.values())
 
 
@@ -138,9 +149,12 @@ async def closed_loop(
             timings.seconds.append(time.perf_counter() - started)
             timings.outcomes[outcome] += 1
 
+    meter = CpuSplitMeter()
+    meter.start()
     started = time.perf_counter()
     await asyncio.gather(*(worker() for _ in range(concurrency)))
     timings.elapsed = time.perf_counter() - started
+    timings.cpu = meter.stop()
     return timings
 
 
@@ -159,7 +173,8 @@ async def resolutions(
             return f"merged:{kinds.count('customer.merged')}"
         return "created" if "customer.identified" in kinds else "known"
 
-    await closed_loop("warm-up", factory.batch(WARMUP_EVENTS, mix), concurrency, resolve)
+    warmup = factory.batch(min(WARMUP, total // 4), mix)
+    await closed_loop("warm-up", warmup, concurrency, resolve)
     return await closed_loop(name, factory.batch(total, mix), concurrency, resolve)
 
 
@@ -177,9 +192,8 @@ async def raw_transactions(
         await raw.transact(*item)
         return "done"
 
-    await closed_loop(
-        "warm-up", [first_key(e) for e in factory.batch(WARMUP_EVENTS, mix)], concurrency, transact
-    )
+    warmup = [first_key(e) for e in factory.batch(min(WARMUP, total // 4), mix)]
+    await closed_loop("warm-up", warmup, concurrency, transact)
     items = [first_key(e) for e in factory.batch(total, mix)]
     return await closed_loop(
         "raw driver: SELECT + INSERT, one transaction per event", items, concurrency, transact
