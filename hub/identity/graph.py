@@ -56,8 +56,9 @@ async def load_graph(tx: Tx, keys: Sequence[Key], stated: str | None) -> Graph:
     return Graph(linked, kinds, frozenset(blocked), adopted, live)
 
 
-async def survivors(tx: Tx, ids: Iterable[str]) -> dict[str, str]:
-    """{id: surviving id} for the ids that exist, locking the surviving rows for update.
+async def survivors(tx: Tx, ids: Iterable[str], *, lock: bool = True) -> dict[str, str]:
+    """{id: surviving id} for the ids that exist, locking the rows for update (``lock``:
+    a resolution about to change them; reads must not, a lock costs PostgreSQL a write).
 
     Merges keep redirects one hop deep, but a chain can be longer for a moment while a
     concurrent merge commits, so follow until every id ends at a live profile.
@@ -68,7 +69,7 @@ async def survivors(tx: Tx, ids: Iterable[str]) -> dict[str, str]:
             break
         rows = await tx.fetch(
             f"SELECT id, merged_into FROM customers WHERE id IN ({placeholders(len(pending))}) "
-            f"ORDER BY id{tx.for_update}",
+            f"ORDER BY id{tx.for_update if lock else ''}",
             *sorted(pending),
         )
         parent.update({cid: into for cid, into in rows})

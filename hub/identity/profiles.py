@@ -41,14 +41,21 @@ class Cursor:
 
 
 async def surviving_id(tx: Tx, customer_id: str) -> str | None:
-    return (await survivors(tx, [customer_id])).get(customer_id)
+    """For reads: no row lock."""
+    return (await survivors(tx, [customer_id], lock=False)).get(customer_id)
 
 
 async def find(tx: Tx, key: Key) -> str | None:
+    # One round trip in the common case: the identifier's profile is live.
     row = await tx.fetchone(
-        "SELECT customer_id FROM identifiers WHERE kind = ? AND value = ?", key.kind, key.value
+        "SELECT i.customer_id, c.merged_into FROM identifiers AS i "
+        "JOIN customers AS c ON c.id = i.customer_id WHERE i.kind = ? AND i.value = ?",
+        key.kind,
+        key.value,
     )
-    return None if row is None else await surviving_id(tx, row[0])
+    if row is None:
+        return None
+    return str(row[0]) if row[1] is None else await surviving_id(tx, row[1])
 
 
 async def identifiers_of(tx: Tx, customer_id: str) -> list[tuple[str, str, float]]:

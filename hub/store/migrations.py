@@ -181,6 +181,12 @@ MIGRATIONS: list[str] = [
     ALTER TABLE timeline ADD COLUMN conversation_id TEXT;
     CREATE INDEX timeline_conversation ON timeline (conversation_id, time, seq);
     """,
+    # 7: almost every profile is live (merged_into NULL): with statistics, SQLite judged a
+    # full index useless and scanned every customer to find those merged into one.
+    """
+    DROP INDEX customers_merged_into;
+    CREATE INDEX customers_merged_into ON customers (merged_into) WHERE merged_into IS NOT NULL;
+    """,
 ]
 
 _MIGRATION_LOCK = 7_402_215_001  # any constant shared by every hub of this schema

@@ -18,6 +18,11 @@ def _changed(status: str) -> int:
     return int(last) if last.isdigit() else 0
 
 
+async def _keep_session(connection: asyncpg.Connection) -> None:
+    """The hub keeps no session state, so a connection back in the pool needs no reset
+    query (a round trip per use); asyncpg still rolls back an unfinished transaction."""
+
+
 class PostgresTx:
     dialect: Literal["postgresql"] = "postgresql"
     for_update = " FOR UPDATE"
@@ -66,7 +71,11 @@ class PostgresDatabase:
     async def connect(self) -> None:
         try:
             self._pool = await asyncpg.create_pool(
-                self.url, min_size=1, max_size=self.max_connections, command_timeout=30
+                self.url,
+                min_size=1,
+                max_size=self.max_connections,
+                command_timeout=30,
+                reset=_keep_session,
             )
         except (OSError, asyncpg.PostgresError) as exc:
             raise StoreUnavailable(f"{type(exc).__name__}: {exc}") from exc

@@ -46,13 +46,12 @@ class SqliteTx:
         await self._db.executemany(sql, rows)
 
     async def fetch(self, sql: str, *args: Any) -> list[Row]:
-        async with self._db.execute(sql, args) as cursor:
-            return list(await cursor.fetchall())
+        # One hop to the connection's thread (a cursor's execute and fetch are three).
+        return list(await self._db.execute_fetchall(sql, args))
 
     async def fetchone(self, sql: str, *args: Any) -> Row | None:
-        async with self._db.execute(sql, args) as cursor:
-            row = await cursor.fetchone()
-            return None if row is None else tuple(row)
+        rows = list(await self._db.execute_fetchall(sql, args))
+        return tuple(rows[0]) if rows else None
 
     async def lock_keys(self, keys: Iterable[str]) -> None:
         """Nothing to do: the write transaction already excludes every other writer."""
