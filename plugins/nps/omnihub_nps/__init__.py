@@ -44,6 +44,7 @@ def utc_now() -> datetime:
 class NpsPlugin:
     def __init__(self, clock: Callable[[], datetime] = utc_now):
         self.clock = clock
+        self.started: list[Nps] = []  # each hub's state, newest last: for tests to inspect
 
     @hookimpl
     def hub_config_model(self) -> type[NpsConfig]:
@@ -80,6 +81,7 @@ class NpsPlugin:
         store = await NpsStore.open(context.data_dir / "nps.db")
         nps = Nps(context, config, store, self.clock, ThemeTagger(config.themes))
         context.state["nps"] = nps
+        self.started.append(nps)
         context.state["asker"] = asyncio.create_task(run_asker(nps), name="nps-asker")
 
     @hookimpl
