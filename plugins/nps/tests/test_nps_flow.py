@@ -31,7 +31,8 @@ async def test_closed_whatsapp_conversation_asks_once_and_reads_the_reply(
     assert len(sends) == 1  # ONE question
     [question] = sends
     assert question.routing_key == "message.send.whatsapp"
-    assert question.data.kind == "text" and "0 a 10" in question.data.text
+    assert question.data.kind == "text"
+    assert "0 a 10" in question.data.text
 
     await say(harness, seen, "whatsapp", PHONE, "nota nove, mas demorou")
     [answer] = await seen.wait_for(1, where=lambda e: e.type == "survey.responded", timeout=15)
@@ -39,7 +40,11 @@ async def test_closed_whatsapp_conversation_asks_once_and_reads_the_reply(
     assert (data.score, data.category, data.comment) == (9, "promoter", "nota nove, mas demorou")
     assert data.themes == ["delivery_time"]
     assert (data.survey_id, data.conversation_id) == (asked.data.survey_id, hello.conversationid)
-    assert (str(data.resolved_by), answer.channel, answer.customerid) == ("bot", "whatsapp", customer)
+    assert (str(data.resolved_by), answer.channel, answer.customerid) == (
+        "bot",
+        "whatsapp",
+        customer,
+    )
     assert not [e for e in seen.events if e.type == "survey.detractor"]
 
     async def recorded() -> bool:  # the plugin records the answer right after publishing it
@@ -47,7 +52,8 @@ async def test_closed_whatsapp_conversation_asks_once_and_reads_the_reply(
 
     await eventually(recorded, timeout=15)
     by_channel = await scores(harness, group_by="channel")
-    assert by_channel["overall"]["nps"] == 100.0 and by_channel["overall"]["responded"] == 1
+    assert by_channel["overall"]["nps"] == 100.0
+    assert by_channel["overall"]["responded"] == 1
     assert by_channel["groups"]["whatsapp"]["promoters"] == 1
     assert by_channel["groups"]["whatsapp"]["response_rate"] == 1.0
     by_resolver = await scores(harness, group_by="resolved_by")
@@ -69,7 +75,9 @@ async def test_closed_whatsapp_conversation_asks_once_and_reads_the_reply(
 
     await eventually(fatigue_counted, timeout=15)
     assert len([e for e in seen.events if e.type == "survey.requested"]) == 1
-    questions = [e for e in seen.events if e.type == "message.send" and "0 a 10" in (e.data.text or "")]
+    questions = [
+        e for e in seen.events if e.type == "message.send" and "0 a 10" in (e.data.text or "")
+    ]
     assert len(questions) == 1
 
 

@@ -13,7 +13,7 @@ from nps_support import Clock
 from omnihub_nps.config import NpsConfig
 from omnihub_nps.fatigue import quiet_until
 from omnihub_nps.scores import stats
-from omnihub_nps.store import NpsStore, Survey
+from omnihub_nps.store import NpsStore
 from omnihub_nps.surveys import Nps, Trigger, ask_due, schedule
 from omnihub_nps.themes import ThemeTagger
 
@@ -33,10 +33,12 @@ def test_quiet_hours_wait_for_the_local_morning() -> None:
 def test_nps_margin_of_error() -> None:
     answer = stats(10, [10, 9, 9, 8, 7, 6, 3, 10, 9, 0])
     assert (answer["promoters"], answer["passives"], answer["detractors"]) == (5, 2, 3)
-    assert answer["nps"] == 20.0 and answer["response_rate"] == 1.0
+    assert answer["nps"] == 20.0
+    assert answer["response_rate"] == 1.0
     # sqrt((0.5 + 0.3 - 0.2^2) / 10) * 1.96 * 100
     assert answer["margin_of_error"] == pytest.approx(54.03, abs=0.01)
-    assert stats(3, [])["nps"] is None and stats(3, [])["response_rate"] == 0.0
+    assert stats(3, [])["nps"] is None
+    assert stats(3, [])["response_rate"] == 0.0
 
 
 class Customers:
@@ -72,7 +74,8 @@ async def test_a_delayed_survey_survives_a_restart(tmp_path: Path) -> None:
     first = await nps_over(tmp_path, clock, published, delay_seconds=600)
     await first.store.note("c1", surveys_allowed=1, last_channel="whatsapp")
     survey, outcome = await schedule(first, "c1", Trigger("conversation_closed", "evt-1"))
-    assert outcome == "scheduled" and survey is not None
+    assert outcome == "scheduled"
+    assert survey is not None
     assert await ask_due(first) == 0  # not yet due
     await first.store.close()  # the process stops
 
