@@ -1,0 +1,99 @@
+"""Understanding the customer's reply to a pending survey.
+
+A score with words beyond it ("nota nove, mas demorou") is complete: score and comment.
+A bare score gets one follow-up question for the reason; whatever comes next is the
+comment. An ambiguous reply ("8 ou 9") gets one clarification; ambiguous again, the
+survey ends unscored — never a guessed score. A message with no score form is left alone:
+the customer is probably talking about something else.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from . import events, texts
+from .parser import Outcome, read_score
+from .store import Survey
+from .surveys import Nps
+
+
+def _text_of(data: Any) -> str | None:
+    text = getattr(data, "text", None)
+    if text:
+        return str(text)
+    media = getattr(data, "media", None)
+    return getattr(media, "caption", None) if media is not None else None
+
+
+async def on_reply(nps: Nps, survey: Survey, channel: str | None, data: Any) -> str:
+    """Handle a message of a customer whose survey waits for an answer; the outcome."""
+    text = _text_of(data)
+    if survey.status == "awaiting_reason":
+        if not text:
+            return "no_text"
+        return await complete(nps, survey, survey.score, text, channel)
+    choice = getattr(data, "interactive_reply", None)
+    picked = texts.score_of_choice(choice.id, survey.survey_id) if choice is not None else None
+    if picked is not None:  # a button of ours: no parsing needed
+        return await _scored(nps, survey, picked, None, channel)
+    if not text:
+        return "no_text"
+    reading = read_score(text)
+    if reading.outcome is Outcome.SCORED:
+        assert reading.score is not None
+        comment = text if reading.has_comment else None
+        return await _scored(nps, survey, reading.score, comment, channel)
+    if reading.outcome is Outcome.NONE:
+        return "not_an_answer"
+    if survey.clarified:
+        await nps.store.update(survey.survey_id, status="unscored")
+        await nps.store.count("ended", "ambiguous")
+        return "unscored"
+    language = survey.language or nps.config.default_language
+    clarify = texts.plain(survey.customer_id, language, "clarify")
+    await nps.publish([events.send(survey, "clarify", channel, clarify)])
+    await nps.store.update(survey.survey_id, clarified=1)
+    return "clarifying"
+
+
+async def _scored(
+    nps: Nps, survey: Survey, score: int, comment: str | None, channel: str | None
+) -> str:
+    if comment is not None or nps.config.reason_wait_seconds == 0:
+        return await complete(nps, survey, score, comment, channel)
+    language = survey.language or nps.config.default_language
+    follow_up = texts.plain(survey.customer_id, language, "follow_up")
+    await nps.publish([events.send(survey, "follow_up", channel, follow_up)])
+    reason_due = nps.clock().timestamp() + nps.config.reason_wait_seconds
+    await nps.store.update(
+        survey.survey_id,
+        status="awaiting_reason",
+        score=score,
+        answer_channel=channel,
+        reason_due=reason_due,
+    )
+    return "asked_reason"
+
+
+async def complete(
+    nps: Nps, survey: Survey, score: int | None, comment: str | None, channel: str | None
+) -> str:
+    """Publish the answer (and the detractor alert) and thank the customer."""
+    themes = nps.tagger.tag(comment) if comment else []
+    survey.score, survey.comment = score, comment
+    survey.themes, survey.answer_channel = json.dumps(themes), channel
+    language = survey.language or nps.config.default_language
+    thanks_text = texts.plain(survey.customer_id, language, "thanks")
+    thanks = events.send(survey, "thanks", channel, thanks_text)
+    await nps.publish([*events.answered(survey), thanks])
+    await nps.store.update(
+        survey.survey_id,
+        status="responded",
+        score=score,
+        comment=comment,
+        themes=survey.themes,
+        answer_channel=channel,
+        responded_at=nps.clock().timestamp(),
+    )
+    return "responded"

@@ -1,0 +1,138 @@
+"""Fatigue rules, the durable asker and the NPS arithmetic, without a hub."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, time, timedelta
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pytest
+import structlog
+from nps_support import Clock
+from omnihub_nps.config import NpsConfig
+from omnihub_nps.fatigue import quiet_until
+from omnihub_nps.scores import stats
+from omnihub_nps.store import NpsStore
+from omnihub_nps.surveys import Nps, Trigger, ask_due, schedule
+from omnihub_nps.themes import ThemeTagger
+
+from hub import PluginContext
+
+SP = ZoneInfo("America/Sao_Paulo")
+
+
+def test_quiet_hours_wait_for_the_local_morning() -> None:
+    night = datetime(2025, 3, 10, 23, 30, tzinfo=SP)
+    assert quiet_until(night, SP, time(21), time(9)) == datetime(2025, 3, 11, 9, tzinfo=SP)
+    early = datetime(2025, 3, 10, 6, 0, tzinfo=SP)
+    assert quiet_until(early, SP, time(21), time(9)) == datetime(2025, 3, 10, 9, tzinfo=SP)
+    assert quiet_until(datetime(2025, 3, 10, 12, tzinfo=SP), SP, time(21), time(9)) is None
+
+
+def test_nps_margin_of_error() -> None:
+    answer = stats(10, [10, 9, 9, 8, 7, 6, 3, 10, 9, 0])
+    assert (answer["promoters"], answer["passives"], answer["detractors"]) == (5, 2, 3)
+    assert answer["nps"] == 20.0
+    assert answer["response_rate"] == 1.0
+    # sqrt((0.5 + 0.3 - 0.2^2) / 10) * 1.96 * 100
+    assert answer["margin_of_error"] == pytest.approx(54.03, abs=0.01)
+    assert stats(3, [])["nps"] is None
+    assert stats(3, [])["response_rate"] == 0.0
+
+
+class Customers:
+    def __init__(self, last: datetime | None):
+        self.last = last
+
+    async def find(self, identifier: Any) -> None:
+        return None
+
+    async def identifiers(self, customer_id: str) -> list[Any]:
+        return []
+
+    async def last_inbound(self, customer_id: str, channel: str) -> datetime | None:
+        return self.last
+
+
+async def nps_over(path: Path, clock: Clock, published: list[Any], **table: Any) -> Nps:
+    config = NpsConfig.model_validate({"api_token": "x" * 16, **table})
+
+    async def publish(events: Any) -> list[str]:
+        published.extend(events)
+        return [e["id"] for e in events]
+
+    context = PluginContext(
+        "nps", config, path, publish, structlog.get_logger(), Customers(clock.now)
+    )
+    store = await NpsStore.open(path / "nps.db")
+    return Nps(context, config, store, clock, ThemeTagger(config.themes))
+
+
+async def test_a_delayed_survey_survives_a_restart(tmp_path: Path) -> None:
+    clock, published = Clock(), []
+    first = await nps_over(tmp_path, clock, published, delay_seconds=600)
+    await first.store.note("c1", surveys_allowed=1, last_channel="whatsapp")
+    survey, outcome = await schedule(first, "c1", Trigger("conversation_closed", "evt-1"))
+    assert outcome == "scheduled"
+    assert survey is not None
+    assert await ask_due(first) == 0  # not yet due
+    await first.store.close()  # the process stops
+
+    clock.advance(minutes=10)
+    second = await nps_over(tmp_path, clock, published, delay_seconds=600)
+    assert await ask_due(second) == 1
+    assert [e["type"] for e in published] == ["message.send", "survey.requested"]
+    assert published[0]["channel"] == "whatsapp"
+    assert await ask_due(second) == 0  # asked once
+    await second.store.close()
+
+
+async def test_fatigue_reasons_are_counted(tmp_path: Path) -> None:
+    clock, published = Clock(), []
+    nps = await nps_over(tmp_path, clock, published, daily_cap=1, delay_seconds=0)
+    assert (await schedule(nps, "nobody", Trigger("on_demand", "a")))[1] == "no_consent"
+    for customer in ("c1", "c2"):
+        await nps.store.note(customer, surveys_allowed=1)
+    await nps.store.note("c3", surveys_allowed=1, open_conversation="conv-1")
+    assert (await schedule(nps, "c3", Trigger("on_demand", "b")))[1] == "open_conversation"
+    await schedule(nps, "c1", Trigger("on_demand", "c"))
+    assert (await schedule(nps, "c1", Trigger("on_demand", "d")))[1] == "survey_pending"
+    await schedule(nps, "c2", Trigger("on_demand", "e"))
+    assert await ask_due(nps) == 1  # the daily cap of one
+    counters = await nps.store.counters()
+    assert counters["skipped"] == {
+        "no_consent": 1,
+        "open_conversation": 1,
+        "survey_pending": 1,
+        "daily_cap": 1,
+    }
+    await nps.store.close()
+
+
+async def test_quiet_hours_defer_instead_of_skipping(tmp_path: Path) -> None:
+    clock, published = Clock(), []
+    clock.now = datetime(2025, 3, 11, 2, tzinfo=UTC)  # 23:00 in São Paulo
+    nps = await nps_over(tmp_path, clock, published)
+    await nps.store.note("c1", surveys_allowed=1, timezone="America/Sao_Paulo")
+    await schedule(nps, "c1", Trigger("on_demand", "a", delay=0))
+    assert await ask_due(nps) == 0
+    assert (await nps.store.counters())["deferred"] == {"quiet_hours": 1}
+    clock.advance(hours=10)  # 09:00 local
+    assert await ask_due(nps) == 1
+    assert published[1]["data"]["trigger"] == "on_demand"
+    await nps.store.close()
+
+
+async def test_whatsapp_outside_the_window_needs_a_template(tmp_path: Path) -> None:
+    clock, published = Clock(), []
+    nps = await nps_over(
+        tmp_path, clock, published, whatsapp_template="nps_question", delay_seconds=0
+    )
+    nps.context.customers.last = clock.now - timedelta(days=2)  # type: ignore[attr-defined]
+    await nps.store.note("c1", surveys_allowed=1, language="es-AR")
+    await schedule(nps, "c1", Trigger("on_demand", "a", channel="whatsapp"))
+    assert await ask_due(nps) == 1
+    template = published[0]["data"]["template"]
+    assert template == {"name": "nps_question", "language": "es"}
+    await nps.store.close()
