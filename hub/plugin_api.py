@@ -119,6 +119,13 @@ class ConversationControl(Protocol):
         as what is known. Returns the conversation id."""
 
 
+class NoSwitchboard:
+    """``context.conversations`` outside a running hub."""
+
+    def __getattr__(self, name: str) -> Any:
+        raise RuntimeError("no conversations here: this context was not made by a running hub")
+
+
 @dataclass(frozen=True)
 class PluginContext:
     """What a plugin gets from the hub: its name, its validated config and a publisher.
@@ -133,7 +140,9 @@ class PluginContext:
     publish: Publisher
     log: Any  # a structlog logger bound to plugin=<name>
     customers: CustomerDirectory  # the hub's profile store, read-only
-    conversations: ConversationControl  # conversations and who controls them
+    # Conversations and who controls them (a context built by hand, as in a unit test,
+    # has none: using it raises).
+    conversations: ConversationControl = field(default_factory=lambda: NoSwitchboard())
     # Per-hub state from hub_startup to hub_shutdown: a plugin module is shared by every hub
     # in a process (tests start several), so module globals would mix them up.
     state: dict[str, Any] = field(default_factory=dict)

@@ -74,6 +74,9 @@ class NpsPlugin:
         api = NpsApi(context)
         router.post("/surveys", api.ask)
         router.get("/scores", api.scores)
+        core = NpsApi(context, behind_hub=True)
+        router.api("POST", "surveys", core.ask, scope="conversations:write")
+        router.api("GET", "nps", core.scores, scope="customers:read")
 
     @hookimpl
     async def hub_startup(self, context: PluginContext) -> None:

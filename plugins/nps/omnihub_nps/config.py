@@ -16,9 +16,11 @@ SLUG = re.compile(r"^[a-z][a-z0-9_]*$")
 
 
 class NpsConfig(ConfigModel):
-    api_token: SecretStr = Field(
+    api_token: SecretStr | None = Field(
+        default=None,
         min_length=16,
-        description="Bearer token of POST /webhooks/nps/surveys and GET /webhooks/nps/scores.",
+        description="Bearer token of /webhooks/nps/surveys and /webhooks/nps/scores (none: "
+        "those two answer 401; /api/v1/surveys and /api/v1/nps use the hub's tokens).",
     )
     delay_seconds: float = Field(
         default=300, ge=0, description="Wait after the trigger before asking (kept durably)."

@@ -76,6 +76,9 @@ async def _scored(
     return "asked_reason"
 
 
+DETRACTOR_MAX = 6
+
+
 async def complete(
     nps: Nps, survey: Survey, score: int | None, comment: str | None, channel: str | None
 ) -> str:
@@ -96,4 +99,10 @@ async def complete(
         answer_channel=channel,
         responded_at=nps.clock().timestamp(),
     )
+    if score is not None and score <= DETRACTOR_MAX:
+        # Close the loop: a person contacts the customer, the comment in the context.
+        note = f"NPS {score}" + (f": {comment}" if comment else "")
+        await nps.context.conversations.follow_up(
+            survey.customer_id, reason="detractor_follow_up", note=note, channel=channel
+        )
     return "responded"

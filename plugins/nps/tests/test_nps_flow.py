@@ -86,6 +86,7 @@ async def test_a_detractor_reply_raises_survey_detractor_with_the_comment(
 ) -> None:
     harness, _ = await start(hub_factory, broker_url)
     seen = await harness.collect("probe", "message.#", "survey.#", "consent.#")
+    desk = await harness.collect("desk", "conversation.handoff.#")
     hello = await say(harness, seen, "whatsapp", PHONE, "quero cancelar")
     await allow_surveys(harness, seen, hello.customerid)
     await close(harness, hello.conversationid)
@@ -97,3 +98,7 @@ async def test_a_detractor_reply_raises_survey_detractor_with_the_comment(
     assert alert.data.comment == "2, o atendimento foi péssimo"
     assert alert.data.themes == ["service"]
     assert alert.customerid == hello.customerid
+    # A person follows up: a conversation handed to a human with the comment in context.
+    [handoff] = await desk.wait_for(1, timeout=15)
+    assert handoff.data.reason == "detractor_follow_up"
+    assert "péssimo" in handoff.data.context.bot_understanding.summary
