@@ -12,6 +12,7 @@ from typing import Any
 
 from hub import CloudEvent
 
+from .events import SURVEY_CONVERSATION
 from .replies import on_reply
 from .surveys import Nps, Trigger, schedule
 
@@ -73,6 +74,8 @@ async def _closed(nps: Nps, customer_id: str, event: CloudEvent) -> None:
     customer = await nps.store.customer(customer_id)
     if customer.open_conversation in (None, data.conversation_id):
         await _seen(nps, customer_id, event.channel, open_conversation=None)
+    if data.conversation_id.startswith(SURVEY_CONVERSATION):
+        return  # the end of a survey is no reason to survey again
     if not nps.config.on_conversation_closed:
         return
     agent = data.agent.model_dump(mode="json", exclude_none=True) if data.agent else None

@@ -38,9 +38,28 @@ def _envelope(survey: Survey, kind: str, step: str, channel: str | None) -> dict
     return envelope
 
 
+SURVEY_CONVERSATION = "nps_"
+
+
+def survey_conversation(survey: Survey) -> str:
+    """The survey is a conversation of its own, controlled by nobody: the customer's reply
+    joins it instead of opening one a bot would answer."""
+    return SURVEY_CONVERSATION + survey.survey_id
+
+
 def send(survey: Survey, step: str, channel: str | None, data: dict[str, Any]) -> dict[str, Any]:
     """``message.send``; no channel: the hub sends where the customer spoke last."""
-    return {**_envelope(survey, "message.send", step, channel), "data": data}
+    envelope = _envelope(survey, "message.send", step, channel)
+    return {**envelope, "conversationid": survey_conversation(survey), "data": data}
+
+
+def conversation(survey: Survey, kind: str, channel: str | None) -> dict[str, Any]:
+    """``conversation.opened`` (controller none) or ``conversation.closed`` of the survey."""
+    envelope = _envelope(survey, f"conversation.{kind}", f"conversation-{kind}", channel)
+    envelope["conversationid"] = survey_conversation(survey)
+    data: dict[str, Any] = {"conversation_id": survey_conversation(survey)}
+    data |= {"controller": "none"} if kind == "opened" else {"resolved_by": "none"}
+    return {**envelope, "data": data}
 
 
 def requested(survey: Survey, channel: str | None, expires_at: datetime) -> dict[str, Any]:

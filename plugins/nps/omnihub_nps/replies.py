@@ -47,6 +47,7 @@ async def on_reply(nps: Nps, survey: Survey, channel: str | None, data: Any) -> 
     if reading.outcome is Outcome.NONE:
         return "not_an_answer"
     if survey.clarified:
+        await nps.publish([events.conversation(survey, "closed", channel)])
         await nps.store.update(survey.survey_id, status="unscored")
         await nps.store.count("ended", "ambiguous")
         return "unscored"
@@ -89,7 +90,8 @@ async def complete(
     language = survey.language or nps.config.default_language
     thanks_text = texts.plain(survey.customer_id, language, "thanks")
     thanks = events.send(survey, "thanks", channel, thanks_text)
-    await nps.publish([*events.answered(survey), thanks])
+    closed = events.conversation(survey, "closed", channel)
+    await nps.publish([*events.answered(survey), thanks, closed])
     await nps.store.update(
         survey.survey_id,
         status="responded",

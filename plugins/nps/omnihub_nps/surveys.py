@@ -122,7 +122,11 @@ async def _ask(nps: Nps, survey: Survey) -> int:
     survey.language = language
     expires = now + timedelta(hours=config.answer_hours)
     await nps.publish(
-        [events.send(survey, "ask", channel, data), events.requested(survey, channel, expires)]
+        [
+            events.conversation(survey, "opened", channel),
+            events.send(survey, "ask", channel, data),
+            events.requested(survey, channel, expires),
+        ]
     )
     await store.update(
         survey.survey_id,
@@ -139,10 +143,12 @@ async def sweep(nps: Nps) -> None:
     """Unanswered surveys expire; a score whose reason never came is published without."""
     now = nps.clock().timestamp()
     for survey in await nps.store.unanswered(now):
+        await nps.publish([events.conversation(survey, "closed", survey.channel)])
         await nps.store.update(survey.survey_id, status="expired")
         await nps.store.count("ended", "expired")
     for survey in await nps.store.reason_overdue(now):
-        await nps.publish(events.answered(survey))
+        closed = events.conversation(survey, "closed", survey.channel)
+        await nps.publish([*events.answered(survey), closed])
         await nps.store.update(survey.survey_id, status="responded", responded_at=now)
 
 

@@ -46,6 +46,23 @@ async def test_closed_whatsapp_conversation_asks_once_and_reads_the_reply(
         customer,
     )
     assert not [e for e in seen.events if e.type == "survey.detractor"]
+    # The reply joined the survey's own conversation, which nobody controls (a bot leaves it
+    # alone), and which ends with the survey.
+    [reply] = [e for e in seen.events if e.type == "message.received" and "nove" in e.data.text]
+    assert reply.conversationid is not None
+    assert reply.conversationid.startswith("nps_")
+    await seen.wait_for(
+        1,
+        where=lambda e: (
+            e.type == "conversation.closed" and e.data.conversation_id == reply.conversationid
+        ),
+        timeout=15,
+    )
+    survey_chat = await harness.client.get(
+        f"/api/v1/conversations/{reply.conversationid}", headers=harness.auth
+    )
+    state = await survey_chat.json()
+    assert (state["status"], state["controller"]) == ("closed", "none")
 
     async def recorded() -> bool:  # the plugin records the answer right after publishing it
         return (await scores(harness))["overall"]["responded"] == 1

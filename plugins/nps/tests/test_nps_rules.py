@@ -82,8 +82,9 @@ async def test_a_delayed_survey_survives_a_restart(tmp_path: Path) -> None:
     clock.advance(minutes=10)
     second = await nps_over(tmp_path, clock, published, delay_seconds=600)
     assert await ask_due(second) == 1
-    assert [e["type"] for e in published] == ["message.send", "survey.requested"]
-    assert published[0]["channel"] == "whatsapp"
+    kinds = ["conversation.opened", "message.send", "survey.requested"]
+    assert [e["type"] for e in published] == kinds  # the survey is a conversation of its own
+    assert published[1]["channel"] == "whatsapp"
     assert await ask_due(second) == 0  # asked once
     await second.store.close()
 
@@ -120,7 +121,7 @@ async def test_quiet_hours_defer_instead_of_skipping(tmp_path: Path) -> None:
     assert (await nps.store.counters())["deferred"] == {"quiet_hours": 1}
     clock.advance(hours=10)  # 09:00 local
     assert await ask_due(nps) == 1
-    assert published[1]["data"]["trigger"] == "on_demand"
+    assert published[2]["data"]["trigger"] == "on_demand"
     await nps.store.close()
 
 
@@ -133,6 +134,6 @@ async def test_whatsapp_outside_the_window_needs_a_template(tmp_path: Path) -> N
     await nps.store.note("c1", surveys_allowed=1, language="es-AR")
     await schedule(nps, "c1", Trigger("on_demand", "a", channel="whatsapp"))
     assert await ask_due(nps) == 1
-    template = published[0]["data"]["template"]
+    template = published[1]["data"]["template"]
     assert template == {"name": "nps_question", "language": "es"}
     await nps.store.close()
