@@ -8,6 +8,7 @@ from . import logging as _logging  # noqa: F401  # isort: skip
 from .broker import BrokerUnavailable, PermanentFailure
 from .config import ConfigError
 from .hookspecs import hookimpl
+from .outbound import parse_retry_after, wait_retry_after
 from .plugin_api import (
     ConfigModel,
     Consumer,
@@ -42,4 +43,6 @@ __all__ = [
     "PluginRouter",
     "RetryPolicy",
     "hookimpl",
+    "parse_retry_after",
+    "wait_retry_after",
 ]

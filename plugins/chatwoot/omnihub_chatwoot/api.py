@@ -8,22 +8,18 @@ and status only: Chatwoot's error bodies may quote what the customer wrote.
 from __future__ import annotations
 
 import json
-import time
 from collections.abc import Awaitable, Callable
-from email.utils import parsedate_to_datetime
 from typing import Any
 
 import aiohttp
 from tenacity import (
     AsyncRetrying,
-    RetryCallState,
     retry_if_exception_type,
     stop_after_attempt,
     wait_exponential_jitter,
 )
-from tenacity.wait import wait_base
 
-from hub import PermanentFailure
+from hub import PermanentFailure, parse_retry_after, wait_retry_after
 
 from .config import ChatwootConfig
 
@@ -44,28 +40,6 @@ class ApiRefused(PermanentFailure):
     def __init__(self, reason: str, status: int):
         super().__init__(reason)
         self.status = status
-
-
-def retry_after_seconds(value: str | None) -> float | None:
-    if not value:
-        return None
-    if value.strip().isdigit():
-        return float(value)
-    try:
-        return max(parsedate_to_datetime(value).timestamp() - time.time(), 0.0)
-    except (TypeError, ValueError):
-        return None
-
-
-class _wait_retry_after(wait_base):
-    def __init__(self, fallback: wait_base, cap: float):
-        self.fallback, self.cap = fallback, cap
-
-    def __call__(self, retry_state: RetryCallState) -> float:
-        failure = retry_state.outcome.exception() if retry_state.outcome else None
-        if isinstance(failure, ApiUnavailable) and failure.retry_after is not None:
-            return min(failure.retry_after, self.cap)
-        return float(self.fallback(retry_state))
 
 
 def _route(method: str, path: str) -> str:
@@ -106,7 +80,7 @@ class ChatwootApi:
         extra: dict[str, Any] = {} if self.sleep is None else {"sleep": self.sleep}
         retrying = AsyncRetrying(
             retry=retry_if_exception_type(ApiUnavailable),
-            wait=_wait_retry_after(
+            wait=wait_retry_after(
                 wait_exponential_jitter(
                     multiplier=c.backoff_initial, max=c.backoff_max, jitter=c.backoff_initial
                 ),
@@ -130,7 +104,7 @@ class ChatwootApi:
                 method, self.config.base_url + path, json=payload, params=params
             ) as response:
                 status = response.status
-                retry_after = retry_after_seconds(response.headers.get("Retry-After"))
+                retry_after = parse_retry_after(response.headers.get("Retry-After"))
                 raw = await response.read()
         except (aiohttp.ClientError, TimeoutError) as exc:
             self.log.warning("chatwoot_api_failed", route=route, error=type(exc).__name__)

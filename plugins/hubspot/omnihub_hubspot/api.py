@@ -8,23 +8,19 @@ HubSpot's error ``category`` only: HubSpot's ``message`` may quote property valu
 from __future__ import annotations
 
 import json
-import time
 from collections.abc import Awaitable, Callable, Sequence
-from email.utils import parsedate_to_datetime
 from typing import Any
 
 import aiohttp
 from tenacity import (
     AsyncRetrying,
-    RetryCallState,
     retry_if_exception_type,
     stop_after_attempt,
     wait_exponential,
     wait_random,
 )
-from tenacity.wait import wait_base
 
-from hub import PermanentFailure
+from hub import PermanentFailure, parse_retry_after, wait_retry_after
 
 from .config import HubSpotConfig
 
@@ -47,33 +43,11 @@ class ApiRefused(PermanentFailure):
         self.status = status
 
 
-def retry_after_seconds(value: str | None) -> float | None:
-    if not value:
-        return None
-    if value.strip().isdigit():
-        return float(value)
-    try:
-        return max(parsedate_to_datetime(value).timestamp() - time.time(), 0.0)
-    except (TypeError, ValueError):
-        return None
-
-
 def _json(raw: bytes) -> Any:
     try:
         return json.loads(raw) if raw else {}
     except ValueError:
         return {}  # a 2xx without a JSON body still succeeded: never resend it
-
-
-class _wait_retry_after(wait_base):
-    def __init__(self, fallback: wait_base, cap: float):
-        self.fallback, self.cap = fallback, cap
-
-    def __call__(self, retry_state: RetryCallState) -> float:
-        failure = retry_state.outcome.exception() if retry_state.outcome else None
-        if isinstance(failure, ApiUnavailable) and failure.retry_after is not None:
-            return min(failure.retry_after, self.cap)
-        return float(self.fallback(retry_state))
 
 
 class HubSpotApi:
@@ -120,7 +94,7 @@ class HubSpotApi:
         extra: dict[str, Any] = {} if self.sleep is None else {"sleep": self.sleep}
         retrying = AsyncRetrying(
             retry=retry_if_exception_type(ApiUnavailable),
-            wait=_wait_retry_after(
+            wait=wait_retry_after(
                 wait_exponential(multiplier=c.backoff_initial, max=c.backoff_max)
                 + wait_random(0, c.backoff_initial),
                 c.retry_after_max,
@@ -143,7 +117,7 @@ class HubSpotApi:
                 method, self.config.api_url + path, json=payload
             ) as response:
                 status = response.status
-                retry_after = retry_after_seconds(response.headers.get("Retry-After"))
+                retry_after = parse_retry_after(response.headers.get("Retry-After"))
                 body = _json(await response.read())
         except (aiohttp.ClientError, TimeoutError) as exc:
             self.log.warning("hubspot_api_failed", route=route, error=type(exc).__name__)

@@ -9,21 +9,18 @@ from __future__ import annotations
 import time
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
-from email.utils import parsedate_to_datetime
 from typing import Any
 
 import aiohttp
 from tenacity import (
     AsyncRetrying,
-    RetryCallState,
     retry_if_exception_type,
     stop_after_attempt,
     wait_exponential,
     wait_random,
 )
-from tenacity.wait import wait_base
 
-from hub import CloudEvent, PermanentFailure
+from hub import CloudEvent, PermanentFailure, parse_retry_after, wait_retry_after
 
 from .breaker import CircuitBreaker
 from .config import Endpoint
@@ -41,37 +38,6 @@ class DeliveryFailed(Exception):
     def __init__(self, reason: str, retry_after: float | None = None):
         super().__init__(reason)
         self.retry_after = retry_after
-
-
-def parse_retry_after(value: str | None, now: datetime) -> float | None:
-    """Seconds to wait from a ``Retry-After`` header: delay-seconds or an HTTP-date."""
-    if not value:
-        return None
-    value = value.strip()
-    if value.isdigit():
-        return float(value)
-    try:
-        when = parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=UTC)
-    return max((when - now).total_seconds(), 0.0)
-
-
-class wait_retry_after(wait_base):
-    """The receiver's ``Retry-After`` (capped) when it sent one, else ``fallback``."""
-
-    def __init__(self, fallback: wait_base, cap: float):
-        self.fallback = fallback
-        self.cap = cap
-
-    def __call__(self, retry_state: RetryCallState) -> float:
-        outcome = retry_state.outcome
-        failure = outcome.exception() if outcome is not None else None
-        if isinstance(failure, DeliveryFailed) and failure.retry_after is not None:
-            return min(failure.retry_after, self.cap)
-        return float(self.fallback(retry_state))
 
 
 def classify(endpoint: str, status: int, reason: str, retry_after: float | None) -> None:

@@ -14,11 +14,11 @@ import structlog
 from aiohttp import web
 from omnihub_webhooks.breaker import OPEN, CircuitOpen
 from omnihub_webhooks.config import Endpoint
-from omnihub_webhooks.delivery import DeliveryFailed, EndpointClient, parse_retry_after
+from omnihub_webhooks.delivery import DeliveryFailed, EndpointClient
 from standardwebhooks.webhooks import Webhook
 from webhooks_support import SECRET, Received, ReceiverFactory, endpoint, updated
 
-from hub import PermanentFailure
+from hub import PermanentFailure, parse_retry_after
 
 ClientFactory = Callable[..., EndpointClient]
 

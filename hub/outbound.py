@@ -1,0 +1,51 @@
+"""For plugins that call other systems over HTTP: honour the other side's ``Retry-After``.
+
+    retrying = AsyncRetrying(
+        retry=retry_if_exception_type(Unavailable),
+        wait=wait_retry_after(wait_exponential_jitter(...), cap=60),
+        ...)
+
+``wait_retry_after`` waits what the failure's ``retry_after`` attribute says (seconds,
+capped), else the fallback wait; ``parse_retry_after`` reads the header into it.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
+
+from tenacity import RetryCallState
+from tenacity.wait import wait_base
+
+
+def parse_retry_after(value: str | None, now: datetime | None = None) -> float | None:
+    """Seconds to wait from a ``Retry-After`` header: delay-seconds or an HTTP-date."""
+    if not value:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return float(value)
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return max((when - (now or datetime.now(UTC))).total_seconds(), 0.0)
+
+
+class wait_retry_after(wait_base):
+    """The other side's ``Retry-After`` (capped) when the failure carries one, else
+    ``fallback``."""
+
+    def __init__(self, fallback: wait_base, cap: float):
+        self.fallback = fallback
+        self.cap = cap
+
+    def __call__(self, retry_state: RetryCallState) -> float:
+        outcome = retry_state.outcome
+        failure = outcome.exception() if outcome is not None else None
+        seconds = getattr(failure, "retry_after", None)
+        if isinstance(seconds, int | float):
+            return min(float(seconds), self.cap)
+        return float(self.fallback(retry_state))
