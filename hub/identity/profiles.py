@@ -45,6 +45,12 @@ async def surviving_id(tx: Tx, customer_id: str) -> str | None:
     return (await survivors(tx, [customer_id], lock=False)).get(customer_id)
 
 
+async def merged_into(tx: Tx, customer_id: str) -> list[str]:
+    """The ids that now redirect to ``customer_id`` (merges keep redirects one hop deep)."""
+    rows = await tx.fetch("SELECT id FROM customers WHERE merged_into = ? ORDER BY id", customer_id)
+    return [str(row[0]) for row in rows]
+
+
 async def find(tx: Tx, key: Key) -> str | None:
     # One round trip in the common case: the identifier's profile is live.
     row = await tx.fetchone(
@@ -130,9 +136,7 @@ async def profile(tx: Tx, customer_id: str) -> dict[str, Any] | None:
     if row is None:
         return None
     traits = await read_traits(tx, customer_id)
-    merged_ids = [r[0] for r in await tx.fetch(
-        "SELECT id FROM customers WHERE merged_into = ? ORDER BY id", customer_id
-    )]  # fmt: skip
+    merged_ids = await merged_into(tx, customer_id)
     count = await tx.fetchone("SELECT count(*) FROM timeline WHERE customer_id = ?", customer_id)
     return {
         "id": customer_id,

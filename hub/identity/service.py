@@ -81,9 +81,7 @@ class IdentityService:
             live = await profiles.surviving_id(tx, customer_id)
             if live is None:
                 return None
-            merged = [r[0] for r in await tx.fetch(
-                "SELECT id FROM customers WHERE merged_into = ? ORDER BY id", live
-            )]  # fmt: skip
+            merged = await profiles.merged_into(tx, live)
             rows = await profiles.identifiers_of(tx, live)
         return live, merged, [Identifier(kind=kind, value=value) for kind, value, _ in rows]
 
