@@ -227,7 +227,7 @@ class Hub:
             await self._start()
         except BaseException:
             # Whatever opened must close, or its threads and connections keep the process
-            # alive after a failed start (aiosqlite's thread does).
+            # alive after a failed start.
             await self.broker.close(0)
             await self.store.close()
             raise

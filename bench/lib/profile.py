@@ -23,7 +23,7 @@ FRAME = re.compile(r"^(?P<function>.*) \((?P<file>[^()]*?)(?::\d+)?\)$")
 
 # Frames are grouped by the library their file belongs to (first match wins).
 LIBRARIES: list[tuple[str, tuple[str, ...]]] = [
-    ("store: aiosqlite/sqlite3", ("aiosqlite/", "sqlite3/")),
+    ("store: sqlite3", ("aiosqlite/", "sqlite3/", "hub/store/sqlite_db.py")),
     ("pydantic", ("pydantic/", "pydantic_core/")),
     ("contracts", ("omnihub_contracts/",)),
     ("json", ("json/",)),

@@ -1,8 +1,17 @@
-"""SQLite behind the SQL facade: one aiosqlite connection in WAL mode.
+"""SQLite behind the SQL facade: one ``sqlite3`` connection in WAL mode, on the event loop.
 
-SQLite has one writer at a time per file. Within a process the connection is shared, so
-a lock keeps one transaction (or statement) on it at a time; across processes
-``BEGIN IMMEDIATE`` takes the file's write lock up front and ``busy_timeout`` waits for it.
+The hub's statements are short indexed reads and writes: tens of microseconds each in
+SQLite. Handing each to a worker thread (aiosqlite) cost more than the statement itself:
+a queue put, a thread wake-up, the GIL changing hands and a self-pipe write to wake the
+loop, per statement. The benchmark put that at two thirds of the hub's CPU per event, so
+statements run on the loop thread, directly.
+
+What could block the loop is waiting for a lock, so the connection never waits
+(``busy_timeout`` 0): ``BEGIN IMMEDIATE`` and autocommit writes that find another
+process's write lock retry after an ``asyncio.sleep`` until ``busy_timeout`` seconds have
+passed. Inside a write transaction the file's write lock is held and WAL readers never
+block, so the statements of a transaction run straight through. Within a process the
+connection is shared: a lock keeps one transaction (or statement) on it at a time.
 """
 
 from __future__ import annotations
@@ -10,15 +19,15 @@ from __future__ import annotations
 import asyncio
 import sqlite3
 import time
-from collections.abc import AsyncIterator, Iterable, Sequence
+from collections.abc import AsyncIterator, Callable, Iterable, Sequence
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Any, Literal
-
-import aiosqlite
+from typing import Any, Literal, TypeVar
 
 from .base import StoreUnavailable
 from .database import Row
+
+T = TypeVar("T")
 
 
 def sqlite_path(url: str) -> str:
@@ -31,27 +40,49 @@ def sqlite_path(url: str) -> str:
     return rest[1:]
 
 
+def _busy(exc: sqlite3.OperationalError) -> bool:
+    return exc.sqlite_errorcode in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED)
+
+
+async def _unless_busy(run: Callable[[], T], timeout: float) -> T:
+    """``run()``, retried with a growing pause while another process holds the lock."""
+    deadline, pause = time.monotonic() + timeout, 0.001
+    while True:
+        try:
+            return run()
+        except sqlite3.OperationalError as exc:
+            if not _busy(exc) or time.monotonic() + pause > deadline:
+                raise
+        await asyncio.sleep(pause)
+        pause = min(pause * 2, 0.05)
+
+
 class SqliteTx:
     dialect: Literal["sqlite"] = "sqlite"
     for_update = ""
 
-    def __init__(self, db: aiosqlite.Connection):
-        self._db = db
+    def __init__(self, conn: sqlite3.Connection, busy_timeout: float):
+        self._conn = conn
+        self._busy_timeout = busy_timeout
+
+    async def _run(self, run: Callable[[], T]) -> T:
+        if self._conn.in_transaction:  # the write lock is ours: nothing to wait for
+            return run()
+        return await _unless_busy(run, self._busy_timeout)
 
     async def execute(self, sql: str, *args: Any) -> int:
-        cursor = await self._db.execute(sql, args)
-        return cursor.rowcount
+        return await self._run(lambda: self._conn.execute(sql, args).rowcount)
 
     async def executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> None:
-        await self._db.executemany(sql, rows)
+        rows = list(rows)  # a generator could not be run again after a busy retry
+        await self._run(lambda: self._conn.executemany(sql, rows))
 
     async def fetch(self, sql: str, *args: Any) -> list[Row]:
-        # One hop to the connection's thread (a cursor's execute and fetch are three).
-        return list(await self._db.execute_fetchall(sql, args))
+        return await self._run(lambda: self._conn.execute(sql, args).fetchall())
 
     async def fetchone(self, sql: str, *args: Any) -> Row | None:
-        rows = list(await self._db.execute_fetchall(sql, args))
-        return tuple(rows[0]) if rows else None
+        row: Row | None = await self._run(lambda: self._conn.execute(sql, args).fetchone())
+        return row
 
     async def lock_keys(self, keys: Iterable[str]) -> None:
         """Nothing to do: the write transaction already excludes every other writer."""
@@ -60,59 +91,50 @@ class SqliteTx:
 class SqliteDatabase:
     dialect: Literal["sqlite"] = "sqlite"
 
-    def __init__(self, url: str):
+    def __init__(self, url: str, *, busy_timeout: float = 5.0):
         self.path = sqlite_path(url)
-        self._db: aiosqlite.Connection | None = None
+        self.busy_timeout = busy_timeout
+        self._conn: sqlite3.Connection | None = None
         self._lock = asyncio.Lock()
 
     @property
-    def db(self) -> aiosqlite.Connection:
-        if self._db is None:
+    def conn(self) -> sqlite3.Connection:
+        if self._conn is None:
             raise StoreUnavailable("store is not open")
-        return self._db
+        return self._conn
 
     async def connect(self) -> None:
         if self.path != ":memory:":
             Path(self.path).parent.mkdir(parents=True, exist_ok=True)
-        self._db = await aiosqlite.connect(self.path, isolation_level=None)
+        # Autocommit (isolation_level None): transactions are the explicit BEGIN below.
+        self._conn = sqlite3.connect(self.path, isolation_level=None, timeout=0)
         try:
-            await self.db.execute("PRAGMA busy_timeout=5000")
-            await self._enter_wal_mode()
-            await self.db.execute("PRAGMA synchronous=NORMAL")
+            # Switching a fresh file to WAL takes an exclusive lock: hubs opening the file
+            # together retry.
+            await _unless_busy(lambda: self.conn.execute("PRAGMA journal_mode=WAL"), 5.0)
+            self.conn.execute("PRAGMA synchronous=NORMAL")
         except BaseException:
-            await self.close()  # its thread would otherwise keep the process alive
+            await self.close()
             raise
 
-    async def _enter_wal_mode(self) -> None:
-        # Switching a fresh file to WAL takes an exclusive lock and SQLite does not call
-        # the busy handler for it: hubs opening the file together retry instead.
-        deadline = time.monotonic() + 5.0
-        while True:
-            try:
-                await self.db.execute("PRAGMA journal_mode=WAL")
-                return
-            except sqlite3.OperationalError as exc:
-                if "locked" not in str(exc) or time.monotonic() > deadline:
-                    raise
-                await asyncio.sleep(0.1)
-
     async def close(self) -> None:
-        if self._db is not None:
-            await self._db.close()
-            self._db = None
+        if self._conn is not None:
+            self._conn.close()
+            self._conn = None
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[SqliteTx]:
         async with self._lock:
-            await self.db.execute("BEGIN IMMEDIATE")
+            conn = self.conn
+            await _unless_busy(lambda: conn.execute("BEGIN IMMEDIATE"), self.busy_timeout)
             try:
-                yield SqliteTx(self.db)
+                yield SqliteTx(conn, self.busy_timeout)
             except BaseException:
-                await self.db.execute("ROLLBACK")
+                conn.execute("ROLLBACK")
                 raise
-            await self.db.execute("COMMIT")
+            conn.execute("COMMIT")
 
     @asynccontextmanager
     async def connection(self) -> AsyncIterator[SqliteTx]:
         async with self._lock:
-            yield SqliteTx(self.db)
+            yield SqliteTx(self.conn, self.busy_timeout)
