@@ -88,6 +88,14 @@ class SqliteTx:
         """Nothing to do: the write transaction already excludes every other writer."""
 
 
+class _Group:
+    """Transactions that share one COMMIT (group commit)."""
+
+    def __init__(self) -> None:
+        self.committed: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self.flush: asyncio.Task[None] | None = None
+
+
 class SqliteDatabase:
     dialect: Literal["sqlite"] = "sqlite"
 
@@ -96,6 +104,8 @@ class SqliteDatabase:
         self.busy_timeout = busy_timeout
         self._conn: sqlite3.Connection | None = None
         self._lock = asyncio.Lock()
+        self._queued = 0  # callers waiting for the lock
+        self._group: _Group | None = None  # the write transaction now open, if any
 
     @property
     def conn(self) -> sqlite3.Connection:
@@ -119,22 +129,96 @@ class SqliteDatabase:
 
     async def close(self) -> None:
         if self._conn is not None:
-            self._conn.close()
-            self._conn = None
+            async with self._lock:
+                if self._group is not None:
+                    self._commit(self._group)
+                self._conn.close()
+                self._conn = None
+
+    async def _acquire(self) -> None:
+        self._queued += 1
+        try:
+            await self._lock.acquire()
+        finally:
+            self._queued -= 1
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[SqliteTx]:
-        async with self._lock:
-            conn = self.conn
-            await _unless_busy(lambda: conn.execute("BEGIN IMMEDIATE"), self.busy_timeout)
-            try:
-                yield SqliteTx(conn, self.busy_timeout)
-            except BaseException:
-                conn.execute("ROLLBACK")
-                raise
-            conn.execute("COMMIT")
+        """A savepoint in the group's write transaction; returns once that committed.
+
+        A COMMIT writes every page the transaction touched to the WAL: most of what a
+        short transaction costs. Transactions queued behind one another therefore share a
+        COMMIT; each is a savepoint, so one that fails is undone alone. A lone one
+        commits at once, and nobody's block returns before its data is committed.
+        """
+        await self._acquire()
+        try:
+            group = self._group
+            if group is None:
+                conn = self.conn
+                await _unless_busy(lambda: conn.execute("BEGIN IMMEDIATE"), self.busy_timeout)
+                group = self._group = _Group()
+            self.conn.execute("SAVEPOINT member")
+        except BaseException:
+            self._leave()
+            raise
+        try:
+            yield SqliteTx(self.conn, self.busy_timeout)
+        except BaseException:
+            self._undo(group)
+            self._leave()
+            raise
+        self.conn.execute("RELEASE member")
+        self._leave()
+        await asyncio.shield(group.committed)
+
+    def _undo(self, group: _Group) -> None:
+        if self.conn.in_transaction:
+            self.conn.execute("ROLLBACK TO member")
+            self.conn.execute("RELEASE member")
+        elif self._group is group:  # SQLite rolled the whole transaction back (I/O, full)
+            self._group = None
+            group.committed.set_exception(StoreUnavailable("the transaction was rolled back"))
+            group.committed.exception()  # retrieved: a failed member may be the only one
+
+    def _leave(self) -> None:
+        """Commit the open group now, unless others wait to join it (then the last of
+        them, or a flush queued behind them, commits); release the lock."""
+        try:
+            group = self._group
+            if group is None:
+                return
+            if self._queued == 0:
+                self._commit(group)
+            elif group.flush is None:
+                group.flush = asyncio.create_task(self._flush(group))
+        finally:
+            self._lock.release()
+
+    async def _flush(self, group: _Group) -> None:
+        async with self._lock:  # queued behind the callers waiting now: they join first
+            if self._group is group:
+                self._commit(group)
+
+    def _commit(self, group: _Group) -> None:
+        self._group = None
+        try:
+            self.conn.execute("COMMIT")
+        except BaseException as exc:
+            if self.conn.in_transaction:
+                self.conn.execute("ROLLBACK")
+            group.committed.set_exception(exc)
+            group.committed.exception()  # each member awaiting it still raises
+        else:
+            group.committed.set_result(None)
 
     @asynccontextmanager
     async def connection(self) -> AsyncIterator[SqliteTx]:
-        async with self._lock:
+        """Statements in autocommit mode (a group still open commits first)."""
+        await self._acquire()
+        try:
+            if self._group is not None:
+                self._commit(self._group)
             yield SqliteTx(self.conn, self.busy_timeout)
+        finally:
+            self._lock.release()
