@@ -105,7 +105,8 @@ async def test_a_writer_in_another_process_is_waited_for_without_blocking(
     ticker = asyncio.create_task(tick())
     writer = asyncio.create_task(_insert(db, 7))
     await asyncio.sleep(0.2)
-    assert not writer.done() and ticks > 10  # waiting, and the loop kept running
+    assert not writer.done()  # waiting for the lock,
+    assert ticks > 10  # and the loop kept running meanwhile
     other.execute("COMMIT")
     await asyncio.wait_for(writer, 5)
     ticker.cancel()
