@@ -123,7 +123,9 @@ class Pipeline:
                 self.metrics.events_suppressed_total.labels(type=event.type).inc()
                 log.info("suppressed", type=event.type)
                 return False
-            event = await self.consent.stamp(resolved.event)
+            event = resolved.event
+            if not resolved.consent_stamped:
+                event = await self.consent.stamp(event)
             await self.broker.publish(
                 EVENTS_EXCHANGE,
                 event_message(event, event.routing_key),
@@ -134,10 +136,10 @@ class Pipeline:
             raise
         await self.store.complete(scope, event.id)
         self.metrics.events_out_total.labels(type=event.type).inc()
-        await self.announce(resolved.announcements)
+        await self.announce(resolved.announcements, consent_stamped=resolved.consent_stamped)
         return True
 
-    async def announce(self, events: list[CloudEvent]) -> None:
+    async def announce(self, events: list[CloudEvent], *, consent_stamped: bool = False) -> None:
         """Publish what identity resolution announced and clear it from the outbox.
 
         Best effort: a failure leaves the rest in the outbox for the hub's sweep.
@@ -145,10 +147,11 @@ class Pipeline:
         published: list[str] = []
         try:
             for announcement in events:
-                stamped = await self.consent.stamp(announcement)
+                if not consent_stamped:
+                    announcement = await self.consent.stamp(announcement)
                 await self.broker.publish(
                     EVENTS_EXCHANGE,
-                    event_message(stamped, stamped.routing_key),
+                    event_message(announcement, announcement.routing_key),
                     timeout=self.publish_timeout,
                 )
                 published.append(announcement.id)

@@ -125,13 +125,16 @@ class Hub:
             self.erase_customer,
             self.publish_out,
         )
+        consent_stage = consent or LedgerConsent(self.consent)
+        if isinstance(consent_stage, LedgerConsent):  # stamped in the identity transaction
+            self.identity.resolver.consent = consent_stage
         self.pipeline = Pipeline(
             broker=self.broker,
             store=self.store,
             registry=self.registry,
             metrics=self.metrics,
             identity=identity or self.identity.resolver,
-            consent=consent or LedgerConsent(self.consent),
+            consent=consent_stage,
             outbox=self.identity.outbox,
             publish_timeout=config.broker.publish_timeout,
             erasures=self.erasures,

@@ -21,6 +21,9 @@ class Resolved:
     announcements: list[CloudEvent] = field(default_factory=list)
     # The event names an erased person: the pipeline drops it (not published, not retried).
     suppressed: bool = False
+    # The event and the announcements carry the consent snapshot already (stamped in the
+    # same transaction): the pipeline's consent stage has nothing left to do.
+    consent_stamped: bool = False
 
 
 class IdentityStage(Protocol):

@@ -27,6 +27,7 @@ from .traits import TraitRules, apply_traits
 
 if TYPE_CHECKING:
     from ..conversations.tracker import ConversationTracker
+    from ..privacy.consent import LedgerConsent
     from ..privacy.suppression import Suppression
 
 log = structlog.get_logger("hub.identity")
@@ -47,6 +48,7 @@ class IdentityResolver:
         # Set by the hub: erased identifiers and ids are dropped (hub/privacy/suppression.py).
         self.suppression: Suppression | None = None
         self.conversations: ConversationTracker | None = None  # set by the hub
+        self.consent: LedgerConsent | None = None  # set by the hub
 
     def keys(self, event: CloudEvent) -> list[Key]:
         keys = []
@@ -97,6 +99,8 @@ class IdentityResolver:
             ]
             changed = await apply_traits(tx, customer_id, seen.traits, self.rules, now)
             stamped = _stamp(event, customer_id, created)
+            if self.consent is not None:  # recorded before a conversation picks the bot
+                [stamped] = await self.consent.stamp_within(tx, [stamped])
             out = [announce.merged(event, r) for r in records]
             if self.conversations is not None:
                 stamped, opened = await self.conversations.track(tx, stamped, now)
@@ -105,6 +109,8 @@ class IdentityResolver:
                 out.append(announce.identified(event, customer_id, plan.attach))
             if changed and event.type != "customer.updated":
                 out.append(announce.updated(event, customer_id, changed))
+            if self.consent is not None:
+                out = await self.consent.stamp_within(tx, out)
             await record(tx, [stamped, *out])
             await enqueue(tx, out, now)
         for key, reason in plan.set_aside:
@@ -117,7 +123,7 @@ class IdentityResolver:
                 merges=[r.id for r in records],
                 set_aside=[f"{k.kind}:{reason}" for k, reason in plan.set_aside],
             )
-        return Resolved(stamped, out)
+        return Resolved(stamped, out, consent_stamped=self.consent is not None)
 
 
 def _stamp(event: CloudEvent, customer_id: str, created: bool) -> CloudEvent:

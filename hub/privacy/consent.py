@@ -137,6 +137,25 @@ class LedgerConsent:
     def __init__(self, ledger: ConsentLedger):
         self.ledger = ledger
 
+    async def stamp_within(self, tx: Tx, events: Sequence[CloudEvent]) -> list[CloudEvent]:
+        """Record consent decisions and stamp ``events`` inside the identity transaction:
+        the snapshot is the one of the resolution, and the pipeline reads nothing more."""
+        snapshots: dict[str, str] = {}
+        stamped = []
+        for event in events:
+            customer = event.customerid
+            if customer is None:
+                stamped.append(event)
+                continue
+            if event.type in CONSENT_TYPES:
+                await self.ledger.record(tx, customer, Decision.of(event))
+                snapshots.pop(customer, None)
+            if customer not in snapshots:
+                decisions = await self.ledger.decisions(tx, customer)
+                snapshots[customer] = ",".join(self.ledger.allowed(decisions))
+            stamped.append(event.model_copy(update={"consent": snapshots[customer]}))
+        return stamped
+
     async def stamp(self, event: CloudEvent) -> CloudEvent:
         if not event.customerid:
             return event  # nobody's data: nothing to withhold

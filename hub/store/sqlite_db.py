@@ -29,6 +29,8 @@ from .database import Row
 
 T = TypeVar("T")
 
+MAX_GROUP = 500  # transactions per COMMIT at most, to bound what one COMMIT writes
+
 
 def sqlite_path(url: str) -> str:
     """``sqlite:///relative.db``, ``sqlite:////abs/path.db`` or ``sqlite://:memory:``."""
@@ -93,7 +95,8 @@ class _Group:
 
     def __init__(self) -> None:
         self.committed: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        self.flush: asyncio.Task[None] | None = None
+        self.members = 0
+        self.flush_due = False
 
 
 class SqliteDatabase:
@@ -147,9 +150,10 @@ class SqliteDatabase:
         """A savepoint in the group's write transaction; returns once that committed.
 
         A COMMIT writes every page the transaction touched to the WAL: most of what a
-        short transaction costs. Transactions queued behind one another therefore share a
-        COMMIT; each is a savepoint, so one that fails is undone alone. A lone one
-        commits at once, and nobody's block returns before its data is committed.
+        short transaction costs. Transactions run in the same loop iteration (or queued
+        behind one another) therefore share a COMMIT at its end; each is a savepoint, so
+        one that fails is undone alone. Nobody's block returns before its data is
+        committed.
         """
         await self._acquire()
         try:
@@ -158,6 +162,7 @@ class SqliteDatabase:
                 conn = self.conn
                 await _unless_busy(lambda: conn.execute("BEGIN IMMEDIATE"), self.busy_timeout)
                 group = self._group = _Group()
+            group.members += 1
             self.conn.execute("SAVEPOINT member")
         except BaseException:
             self._leave()
@@ -182,23 +187,27 @@ class SqliteDatabase:
             group.committed.exception()  # retrieved: a failed member may be the only one
 
     def _leave(self) -> None:
-        """Commit the open group now, unless others wait to join it (then the last of
-        them, or a flush queued behind them, commits); release the lock."""
+        """Release the lock; the open group commits at the end of this loop iteration,
+        once the transactions already scheduled in it have joined."""
         try:
             group = self._group
-            if group is None:
-                return
-            if self._queued == 0:
+            if group is not None and group.members >= MAX_GROUP:
                 self._commit(group)
-            elif group.flush is None:
-                group.flush = asyncio.create_task(self._flush(group))
+            elif group is not None and not group.flush_due:
+                group.flush_due = True
+                asyncio.get_running_loop().call_soon(self._flush, group)
         finally:
             self._lock.release()
 
-    async def _flush(self, group: _Group) -> None:
-        async with self._lock:  # queued behind the callers waiting now: they join first
-            if self._group is group:
-                self._commit(group)
+    def _flush(self, group: _Group) -> None:
+        if self._group is not group:
+            return  # committed already
+        if self._lock.locked():
+            group.flush_due = False  # the holder's _leave schedules it again
+        elif self._queued:  # a waiter is about to take the lock and join: next iteration
+            asyncio.get_running_loop().call_soon(self._flush, group)
+        else:
+            self._commit(group)
 
     def _commit(self, group: _Group) -> None:
         self._group = None
