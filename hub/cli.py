@@ -12,7 +12,7 @@ import click
 
 from .cli_api import DEFAULT_CONFIG, ApiError, CliContext
 from .config import ConfigError
-from .serve import doctor_checks, serve
+from .serve import doctor_checks, run_loop, serve
 
 
 def _context() -> CliContext:
@@ -65,7 +65,7 @@ def run(config_path: Path | None, host: str | None, port: int | None, strict: bo
     if port is not None:
         config.http.port = port
     try:
-        asyncio.run(serve(config, strict=strict or config.hub.strict))
+        run_loop(serve(config, strict=strict or config.hub.strict), config.hub.event_loop)
     except ConfigError as exc:
         raise click.ClickException(str(exc)) from None
 

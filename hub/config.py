@@ -44,6 +44,9 @@ class Section(BaseModel):
 class HubSection(Section):
     data_dir: Path = Path(".omnihub")
     strict: bool = False  # refuse to start when a plugin fails to load
+    # "uvloop" halves the event loop's own cost per event (futures, tasks, socket I/O);
+    # "auto" uses it where it is installed (not on Windows), else asyncio's loop.
+    event_loop: Literal["auto", "uvloop", "asyncio"] = "auto"
 
 
 class BrokerSection(Section):

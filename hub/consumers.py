@@ -101,7 +101,8 @@ class ConsumerRunner:
             event = event.model_copy(update={"data": minimise(event.data, self.consumer.fields)})
         started = time.perf_counter()
         try:
-            await asyncio.wait_for(self.consumer.handler(event), self.consumer.timeout)
+            async with asyncio.timeout(self.consumer.timeout):  # no task per event
+                await self.consumer.handler(event)
         except BaseException as exc:
             await self.store.release(scope, key)
             last = isinstance(exc, PermanentFailure) or delivery.attempt >= self.spec.max_attempts

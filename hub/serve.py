@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import signal
+from collections.abc import Coroutine
+from typing import Any
 
 import structlog
 from aiohttp import web
@@ -13,6 +15,24 @@ from .config import ConfigError, HubConfig
 from .logging import configure_logging
 
 log = structlog.get_logger("hub.serve")
+
+
+def run_loop(main: Coroutine[Any, Any, None], choice: str = "auto") -> None:
+    """Run ``main`` on uvloop (``[hub] event_loop``) or on asyncio's own loop."""
+    if choice != "asyncio":
+        try:
+            import uvloop
+        except ImportError:
+            if choice == "uvloop":
+                main.close()
+                raise ConfigError(
+                    "hub.event_loop = 'uvloop' but uvloop is not installed "
+                    "(pip install uvloop, or set event_loop = 'auto')"
+                ) from None
+        else:
+            uvloop.run(main)
+            return
+    asyncio.run(main)
 
 
 async def serve(config: HubConfig, *, strict: bool = False) -> None:

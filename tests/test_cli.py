@@ -13,6 +13,7 @@ from click.testing import CliRunner
 
 from hub import Consumer, RetryPolicy
 from hub.cli import main
+from hub.serve import run_loop
 from hub.testing import ADMIN_TOKEN, HubFactory, eventually
 from tests.support import AcmePlugin, ping_json
 
@@ -152,3 +153,14 @@ def test_run_exits_when_the_store_cannot_open(tmp_path: Path) -> None:
         holder.close()
     assert result.returncode != 0
     assert "locked" in result.stderr
+
+
+@pytest.mark.parametrize(("choice", "loop_module"), [("auto", "uvloop"), ("asyncio", "asyncio")])
+def test_the_hub_runs_on_the_event_loop_chosen(choice: str, loop_module: str) -> None:
+    seen: list[str] = []
+
+    async def main() -> None:
+        seen.append(type(asyncio.get_running_loop()).__module__.split(".")[0])
+
+    run_loop(main(), choice)
+    assert seen == [loop_module]
