@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
@@ -10,14 +11,17 @@ from zoneinfo import ZoneInfo
 import pytest
 import structlog
 from nps_support import Clock
+from omnihub_nps import NpsPlugin
+from omnihub_nps.asker import ask_due
 from omnihub_nps.config import NpsConfig
 from omnihub_nps.fatigue import quiet_until
 from omnihub_nps.scores import stats
 from omnihub_nps.store import NpsStore
-from omnihub_nps.surveys import Nps, Trigger, ask_due, schedule
+from omnihub_nps.surveys import Nps, Trigger, schedule
 from omnihub_nps.themes import ThemeTagger
 
-from hub import PluginContext
+from hub import PluginContext, PluginDatabase
+from hub.testing import plugin_database
 
 SP = ZoneInfo("America/Sao_Paulo")
 
@@ -55,7 +59,8 @@ class Customers:
         return self.last
 
 
-async def nps_over(path: Path, clock: Clock, published: list[Any], **table: Any) -> Nps:
+def nps_over(database: PluginDatabase, clock: Clock, published: list[Any], **table: Any) -> Nps:
+    """The plugin's state for one hub process, on the store ``database`` opens."""
     config = NpsConfig.model_validate({"api_token": "x" * 16, **table})
 
     async def publish(events: Any) -> list[str]:
@@ -63,35 +68,46 @@ async def nps_over(path: Path, clock: Clock, published: list[Any], **table: Any)
         return [e["id"] for e in events]
 
     context = PluginContext(
-        "nps", config, path, publish, structlog.get_logger(), Customers(clock.now)
+        "nps",
+        config,
+        Path("unused"),
+        publish,
+        structlog.get_logger(),
+        Customers(clock.now),
+        database=database,
     )
-    store = await NpsStore.open(path / "nps.db")
-    return Nps(context, config, store, clock, ThemeTagger(config.themes))
+    return Nps(context, config, NpsStore(database), clock, ThemeTagger(config.themes))
 
 
-async def test_a_delayed_survey_survives_a_restart(tmp_path: Path) -> None:
+@pytest.fixture
+async def database(store_url: str) -> AsyncIterator[PluginDatabase]:
+    async with plugin_database(NpsPlugin(), "nps", store_url) as opened:
+        yield opened
+
+
+async def test_a_delayed_survey_survives_a_restart(store_url: str) -> None:
     clock, published = Clock(), []
-    first = await nps_over(tmp_path, clock, published, delay_seconds=600)
-    await first.store.note("c1", surveys_allowed=1, last_channel="whatsapp")
-    survey, outcome = await schedule(first, "c1", Trigger("conversation_closed", "evt-1"))
-    assert outcome == "scheduled"
-    assert survey is not None
-    assert await ask_due(first) == 0  # not yet due
-    await first.store.close()  # the process stops
-
+    async with plugin_database(NpsPlugin(), "nps", store_url) as database:
+        first = nps_over(database, clock, published, delay_seconds=600)
+        await first.store.note("c1", surveys_allowed=1, last_channel="whatsapp")
+        survey, outcome = await schedule(first, "c1", Trigger("conversation_closed", "evt-1"))
+        assert outcome == "scheduled"
+        assert survey is not None
+        assert await ask_due(first) == 0  # not yet due
+    # The process stops; the next one opens the same store.
     clock.advance(minutes=10)
-    second = await nps_over(tmp_path, clock, published, delay_seconds=600)
-    assert await ask_due(second) == 1
-    kinds = ["conversation.opened", "message.send", "survey.requested"]
-    assert [e["type"] for e in published] == kinds  # the survey is a conversation of its own
-    assert published[1]["channel"] == "whatsapp"
-    assert await ask_due(second) == 0  # asked once
-    await second.store.close()
+    async with plugin_database(NpsPlugin(), "nps", store_url) as database:
+        second = nps_over(database, clock, published, delay_seconds=600)
+        assert await ask_due(second) == 1
+        kinds = ["conversation.opened", "message.send", "survey.requested"]
+        assert [e["type"] for e in published] == kinds  # the survey is a conversation of its own
+        assert published[1]["channel"] == "whatsapp"
+        assert await ask_due(second) == 0  # asked once
 
 
-async def test_fatigue_reasons_are_counted(tmp_path: Path) -> None:
+async def test_fatigue_reasons_are_counted(database: PluginDatabase) -> None:
     clock, published = Clock(), []
-    nps = await nps_over(tmp_path, clock, published, daily_cap=1, delay_seconds=0)
+    nps = nps_over(database, clock, published, daily_cap=1, delay_seconds=0)
     assert (await schedule(nps, "nobody", Trigger("on_demand", "a")))[1] == "no_consent"
     for customer in ("c1", "c2"):
         await nps.store.note(customer, surveys_allowed=1)
@@ -108,13 +124,12 @@ async def test_fatigue_reasons_are_counted(tmp_path: Path) -> None:
         "survey_pending": 1,
         "daily_cap": 1,
     }
-    await nps.store.close()
 
 
-async def test_quiet_hours_defer_instead_of_skipping(tmp_path: Path) -> None:
+async def test_quiet_hours_defer_instead_of_skipping(database: PluginDatabase) -> None:
     clock, published = Clock(), []
     clock.now = datetime(2025, 3, 11, 2, tzinfo=UTC)  # 23:00 in São Paulo
-    nps = await nps_over(tmp_path, clock, published)
+    nps = nps_over(database, clock, published)
     await nps.store.note("c1", surveys_allowed=1, timezone="America/Sao_Paulo")
     await schedule(nps, "c1", Trigger("on_demand", "a", delay=0))
     assert await ask_due(nps) == 0
@@ -122,18 +137,14 @@ async def test_quiet_hours_defer_instead_of_skipping(tmp_path: Path) -> None:
     clock.advance(hours=10)  # 09:00 local
     assert await ask_due(nps) == 1
     assert published[2]["data"]["trigger"] == "on_demand"
-    await nps.store.close()
 
 
-async def test_whatsapp_outside_the_window_needs_a_template(tmp_path: Path) -> None:
+async def test_whatsapp_outside_the_window_needs_a_template(database: PluginDatabase) -> None:
     clock, published = Clock(), []
-    nps = await nps_over(
-        tmp_path, clock, published, whatsapp_template="nps_question", delay_seconds=0
-    )
+    nps = nps_over(database, clock, published, whatsapp_template="nps_question", delay_seconds=0)
     nps.context.customers.last = clock.now - timedelta(days=2)  # type: ignore[attr-defined]
     await nps.store.note("c1", surveys_allowed=1, language="es-AR")
     await schedule(nps, "c1", Trigger("on_demand", "a", channel="whatsapp"))
     assert await ask_due(nps) == 1
     template = published[1]["data"]["template"]
     assert template == {"name": "nps_question", "language": "es"}
-    await nps.store.close()
