@@ -2,25 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, time, timedelta
-from pathlib import Path
-from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
-import structlog
-from nps_support import Clock
+from nps_support import Clock, nps_over
 from omnihub_nps import NpsPlugin
 from omnihub_nps.asker import ask_due
-from omnihub_nps.config import NpsConfig
 from omnihub_nps.fatigue import quiet_until
 from omnihub_nps.scores import stats
-from omnihub_nps.store import NpsStore
-from omnihub_nps.surveys import Nps, Trigger, schedule
-from omnihub_nps.themes import ThemeTagger
+from omnihub_nps.surveys import Trigger, schedule
 
-from hub import PluginContext, PluginDatabase
+from hub import PluginDatabase
 from hub.testing import plugin_database
 
 SP = ZoneInfo("America/Sao_Paulo")
@@ -43,46 +36,6 @@ def test_nps_margin_of_error() -> None:
     assert answer["margin_of_error"] == pytest.approx(54.03, abs=0.01)
     assert stats(3, [])["nps"] is None
     assert stats(3, [])["response_rate"] == 0.0
-
-
-class Customers:
-    def __init__(self, last: datetime | None):
-        self.last = last
-
-    async def find(self, identifier: Any) -> None:
-        return None
-
-    async def identifiers(self, customer_id: str) -> list[Any]:
-        return []
-
-    async def last_inbound(self, customer_id: str, channel: str) -> datetime | None:
-        return self.last
-
-
-def nps_over(database: PluginDatabase, clock: Clock, published: list[Any], **table: Any) -> Nps:
-    """The plugin's state for one hub process, on the store ``database`` opens."""
-    config = NpsConfig.model_validate({"api_token": "x" * 16, **table})
-
-    async def publish(events: Any) -> list[str]:
-        published.extend(events)
-        return [e["id"] for e in events]
-
-    context = PluginContext(
-        "nps",
-        config,
-        Path("unused"),
-        publish,
-        structlog.get_logger(),
-        Customers(clock.now),
-        database=database,
-    )
-    return Nps(context, config, NpsStore(database), clock, ThemeTagger(config.themes))
-
-
-@pytest.fixture
-async def database(store_url: str) -> AsyncIterator[PluginDatabase]:
-    async with plugin_database(NpsPlugin(), "nps", store_url) as opened:
-        yield opened
 
 
 async def test_a_delayed_survey_survives_a_restart(store_url: str) -> None:
