@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -13,7 +14,7 @@ from omnihub_nps.fatigue import quiet_until
 from omnihub_nps.scores import stats
 from omnihub_nps.surveys import Trigger, schedule
 
-from hub import PluginDatabase
+from hub import ErasureRequest, PluginDatabase
 from hub.testing import plugin_database
 
 SP = ZoneInfo("America/Sao_Paulo")
@@ -101,3 +102,31 @@ async def test_whatsapp_outside_the_window_needs_a_template(database: PluginData
     assert await ask_due(nps) == 1
     template = published[1]["data"]["template"]
     assert template == {"name": "nps_question", "language": "es"}
+
+
+async def test_erasure_forgets_the_customer_and_keeps_only_an_anonymous_score(
+    database: PluginDatabase,
+) -> None:
+    clock, published = Clock(), []
+    nps = nps_over(database, clock, published, delay_seconds=0)
+    for customer in ("c1", "c1-merged", "c2"):
+        await nps.store.note(customer, surveys_allowed=1, language="pt-BR")
+        await schedule(nps, customer, Trigger("on_demand", f"t-{customer}"))
+    assert await ask_due(nps) == 3
+    answered = await nps.store.pending("c1")
+    assert answered is not None
+    await nps.store.transition(
+        answered.survey_id, {"status": "asked"}, status="responded", score=3, comment="Ana, 3"
+    )
+    # The hook gets the survivor and the ids merged into it.
+    request = ErasureRequest("e1", "c1", merged_ids=("c1-merged",))
+    context = replace(nps.context, state={"nps": nps})
+    receipt = await NpsPlugin().hub_erase_customer(request, context)
+    assert (receipt.status, receipt.items) == ("done", 4)  # two surveys, two customers
+    surveys = await nps.store.requested(0, clock().timestamp())
+    kept = {(s.customer_id, s.status, s.score, s.comment, s.question) for s in surveys}
+    assert ("(erased)", "responded", 3, None, None) in kept
+    assert ("(erased)", "erased", None, None, None) in kept
+    assert {s.customer_id for s in surveys} == {"(erased)", "c2"}
+    assert (await nps.store.customer("c1")).surveys_allowed == 0  # forgotten
+    assert (await nps.store.customer("c2")).surveys_allowed == 1
