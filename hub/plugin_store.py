@@ -33,8 +33,8 @@ async def migrate_plugins(db: Database, migrations: Mapping[str, list[str]]) -> 
     for plugin, steps in migrations.items():
         try:
             applied = await migrate_plugin(db, plugin, steps)
-        except Exception as exc:
-            raise PluginSchemaError(
+        except Exception as exc:  # rolled back: the plugin's steps apply all or none
+            raise ConfigError(
                 f"plugins.{plugin}: its store migrations failed: {type(exc).__name__}: {exc}"
             ) from exc
         if applied > len(steps):

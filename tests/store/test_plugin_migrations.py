@@ -111,6 +111,23 @@ def test_the_hub_refuses_to_start_a_plugin_naming_core_tables(tmp_path: Path) ->
         Hub(config, extra_plugins={"ledger": plugin}, discover=False)
 
 
+async def test_a_failing_step_stops_the_hub_and_applies_nothing(
+    tmp_path: Path, store_url: str
+) -> None:
+    config = HubConfig.model_validate(
+        {
+            "hub": {"data_dir": str(tmp_path)},
+            "store": {"url": store_url},
+            "plugins": {"ledger": {}},
+        }
+    )
+    broken = LedgerPlugin([STEPS[0], "ALTER TABLE ledger_entries ADD COLUMN at TEXT"])
+    hub = Hub(config, extra_plugins={"ledger": broken}, discover=False)
+    with pytest.raises(ConfigError, match=r"plugins\.ledger: its store migrations failed"):
+        await hub.start()
+    assert await versions(store_url, "ledger") == []
+
+
 async def test_a_plugin_uses_its_tables_through_context_database(
     hub_factory: HubFactory, store_url: str
 ) -> None:
