@@ -21,6 +21,7 @@ from .plugin_api import (
     PluginRouter,
     RetryPolicy,
 )
+from .store.database import PluginDatabase, Tx
 
 __version__ = "0.1.0"
 
@@ -40,8 +41,10 @@ __all__ = [
     "InvalidEvent",
     "PermanentFailure",
     "PluginContext",
+    "PluginDatabase",
     "PluginRouter",
     "RetryPolicy",
+    "Tx",
     "hookimpl",
     "parse_retry_after",
     "wait_retry_after",

@@ -7,7 +7,7 @@ awaitable; the hub awaits it. Hooks that receive ``context`` get the plugin's ow
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 
 import click
 import pluggy
@@ -34,6 +34,21 @@ def hub_config_model() -> type[BaseModel] | None:
     Called once at start, before any other hook. The table (after ``${ENV}``
     substitution) is validated against it; an error names plugin and field and stops the
     hub. Return None to receive the raw table as a dict. Since 0.1.
+    """
+
+
+@hookspec
+def hub_store_migrations() -> Sequence[str] | None:
+    """Return the plugin's tables in the hub's store, as ordered migration steps.
+
+    Each step is SQL that runs unchanged on SQLite and PostgreSQL (one or more statements
+    separated by ``;``; ``DOUBLE PRECISION`` for times). Only append steps: at start each
+    pending step is applied once, in order, across all hub processes, and recorded per
+    plugin. Tables and indexes must be named with the plugin's prefix (``nps_…`` for
+    ``nps``); a step naming anything else, or holding a statement other than CREATE/ALTER/
+    DROP TABLE or INDEX and INSERT/UPDATE/DELETE, stops the hub naming plugin and step.
+    Use the tables through ``context.database``. Called once when the hub is built, for
+    enabled plugins. Since 0.2.
     """
 
 

@@ -13,6 +13,8 @@ from aiohttp import web
 from omnihub_contracts import CloudEvent, Identifier
 from pydantic import BaseModel
 
+from .store.database import PluginDatabase
+
 CONSUMER_NAME = re.compile(r"^[a-z][a-z0-9_-]*(\.[a-z0-9_-]+)*$")
 
 EventHandler = Callable[[CloudEvent], Awaitable[None]]
@@ -126,6 +128,16 @@ class NoSwitchboard:
         raise RuntimeError("no conversations here: this context was not made by a running hub")
 
 
+class NoDatabase:
+    """``context.database`` outside a running hub."""
+
+    def __getattr__(self, name: str) -> Any:
+        raise RuntimeError(
+            "no database here: this context was not made by a running hub "
+            "(a unit test can open one with hub.testing.plugin_database)"
+        )
+
+
 @dataclass(frozen=True)
 class PluginContext:
     """What a plugin gets from the hub: its name, its validated config and a publisher.
@@ -143,6 +155,9 @@ class PluginContext:
     # Conversations and who controls them (a context built by hand, as in a unit test,
     # has none: using it raises).
     conversations: ConversationControl = field(default_factory=lambda: NoSwitchboard())
+    # The hub's store (SQLite or PostgreSQL, shared by every hub process), for the tables
+    # the plugin declares with hub_store_migrations; none in a hand-made context.
+    database: PluginDatabase = field(default_factory=lambda: NoDatabase())
     # Per-hub state from hub_startup to hub_shutdown: a plugin module is shared by every hub
     # in a process (tests start several), so module globals would mix them up.
     state: dict[str, Any] = field(default_factory=dict)

@@ -24,6 +24,7 @@ from .broker import (
     INGRESS_EXCHANGE,
     UNROUTED_EXCHANGE,
     Binding,
+    Broker,
     BrokerUnavailable,
     QueueSpec,
     Subscription,
@@ -55,6 +56,7 @@ from .plugin_api import (
 )
 from .plugin_erasure import erase_in_plugins
 from .plugin_routes import PluginRoutes
+from .plugin_store import collect_migrations, migrate_plugins
 from .plugins import PluginInfo, PluginSet, await_maybe, load_plugins
 from .privacy.audit import AuditLog
 from .privacy.consent import ConsentLedger, LedgerConsent
@@ -62,6 +64,7 @@ from .privacy.erasure import Erasures
 from .privacy.suppression import Suppression
 from .stages import ConsentStage, IdentityStage
 from .store import open_store
+from .store.database import SharedDatabase
 
 log = structlog.get_logger("hub.runtime")
 
@@ -95,7 +98,10 @@ class Hub:
         identity: IdentityStage | None = None,
         consent: ConsentStage | None = None,
         customers: CustomerDirectory | None = None,
+        broker: Broker | None = None,
     ):
+        """``broker``: one already open and shared with other hubs of this process (tests
+        of several hubs on one in-process broker); this hub then never closes it."""
         self.config = config
         self.strict = config.hub.strict if strict is None else strict
         self.metrics = Metrics()
@@ -103,8 +109,10 @@ class Hub:
         self.plugins: PluginSet = load_plugins(
             config, extra=extra_plugins, discover=discover, strict=self.strict
         )
-        self.broker = open_broker(config.broker.url)
+        self.owns_broker = broker is None
+        self.broker = open_broker(config.broker.url) if broker is None else broker
         self.store = open_store(config.store.url)
+        self.plugin_migrations = collect_migrations(self.plugins)
         self.identity = IdentityService(self.store, self.registry, config.identity, self.metrics)
         self.customers = customers or self.identity
         self.consent = ConsentLedger(self.store, config.privacy)
@@ -158,6 +166,7 @@ class Hub:
             publish=self.publish,
             customers=self.customers,
             conversations=PluginConversations(self.switchboard),
+            database=SharedDatabase(self.store.db),
             log=structlog.get_logger(f"plugins.{info.name}").bind(plugin=info.name),
         )
 
@@ -231,13 +240,15 @@ class Hub:
         except BaseException:
             # Whatever opened must close, or its threads and connections keep the process
             # alive after a failed start.
-            await self.broker.close(0)
+            if self.owns_broker:
+                await self.broker.close(0)
             await self.store.close()
             raise
 
     async def _start(self) -> None:
         self.config.hub.data_dir.mkdir(parents=True, exist_ok=True)
         await self.store.open()
+        await migrate_plugins(self.store.db, self.plugin_migrations)
         await self.broker.connect()
         await self._declare_topology()
         for info in self.plugins.enabled:
@@ -295,7 +306,8 @@ class Hub:
                 )
             except Exception:
                 log.exception("plugin_shutdown_failed", plugin=info.name)
-        await self.broker.close(self.config.broker.drain_timeout)
+        if self.owns_broker:
+            await self.broker.close(self.config.broker.drain_timeout)
         await self.store.close()
         log.info("hub_stopped")
 

@@ -136,3 +136,25 @@ async def test_broadcast_replay_skips_consumers_that_opt_out(
     await harness.hub.replay([event], to="keeper")  # named explicitly: delivered
     await eventually(lambda: len(archive) == 2)
     assert archive == ["once", "once"]
+
+
+async def test_a_hub_alongside_shares_broker_and_store_and_stops_alone(
+    hub_factory: HubFactory, broker_url: str
+) -> None:
+    first = await hub_factory(plugins=PLUGINS, broker_url=broker_url)
+    second = await hub_factory(plugins={"acme": AcmePlugin()}, alongside=first)
+    assert second.hub.config.store.url == first.hub.config.store.url
+    handled: list[tuple[str, int]] = []
+    for harness, name in ((first, "first"), (second, "second")):
+
+        async def handle(event: CloudEvent, name: str = name) -> None:
+            handled.append((name, event.data.n))
+
+        # One consumer name in both hubs: one queue, each event to one of them.
+        await harness.hub.add_consumer(Consumer("shared", ("acme.#",), handle, purposes=()))
+    await second.publish(ping(1), ping(2))  # through the second hub's pipeline
+    await eventually(lambda: len(handled) == 2)
+    await second.hub.stop()  # a process goes away; the other goes on on the same broker
+    await first.publish(ping(3))
+    await eventually(lambda: ("first", 3) in handled)
+    assert sorted(n for _, n in handled) == [1, 2, 3]

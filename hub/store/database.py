@@ -59,19 +59,41 @@ class Tx(Protocol):
         """`` FOR UPDATE`` where row locks exist (PostgreSQL), else empty."""
 
 
-class Database(Protocol):
+class PluginDatabase(Protocol):
+    """The hub's store as a plugin sees it (``context.database``): statements and
+    transactions, without the store's life cycle, which belongs to the hub."""
+
     @property
     def dialect(self) -> Dialect: ...
-
-    async def connect(self) -> None: ...
-
-    async def close(self) -> None: ...
 
     def transaction(self) -> AbstractAsyncContextManager[Tx]:
         """A write transaction: committed when the block ends, rolled back if it raises."""
 
     def connection(self) -> AbstractAsyncContextManager[Tx]:
         """Single statements in autocommit mode (reads, idempotent writes)."""
+
+
+class Database(PluginDatabase, Protocol):
+    async def connect(self) -> None: ...
+
+    async def close(self) -> None: ...
+
+
+class SharedDatabase:
+    """A :class:`Database` handed to a plugin: it can run statements, never close it."""
+
+    def __init__(self, db: Database):
+        self._db = db
+
+    @property
+    def dialect(self) -> Dialect:
+        return self._db.dialect
+
+    def transaction(self) -> AbstractAsyncContextManager[Tx]:
+        return self._db.transaction()
+
+    def connection(self) -> AbstractAsyncContextManager[Tx]:
+        return self._db.connection()
 
 
 async def first_value(tx: Tx, sql: str, *args: Any) -> Any:

@@ -6,7 +6,7 @@ the other (SQLite: ``BEGIN IMMEDIATE``; PostgreSQL: an advisory lock), never twi
 
 from __future__ import annotations
 
-from .database import Database, Dialect, first_value
+from .database import Database, Dialect, Tx, first_value
 
 WORDS: dict[Dialect, dict[str, str]] = {
     "sqlite": {
@@ -187,20 +187,40 @@ MIGRATIONS: list[str] = [
     DROP INDEX customers_merged_into;
     CREATE INDEX customers_merged_into ON customers (merged_into) WHERE merged_into IS NOT NULL;
     """,
+    # 8: plugins' own tables (hub_store_migrations): which of a plugin's steps are applied.
+    """
+    CREATE TABLE plugin_migrations (
+        plugin TEXT NOT NULL,
+        version INTEGER NOT NULL,
+        applied_at {real} NOT NULL,
+        PRIMARY KEY (plugin, version)
+    ) {without_rowid};
+    """,
 ]
 
 _MIGRATION_LOCK = 7_402_215_001  # any constant shared by every hub of this schema
 
 
+async def lock_schema(tx: Tx) -> None:
+    """Hold the schema lock until ``tx`` ends: one hub migrates at a time (SQLite's
+    ``BEGIN IMMEDIATE`` already excludes every other writer)."""
+    if tx.dialect == "postgresql":
+        await tx.execute("SELECT pg_advisory_xact_lock(?)", _MIGRATION_LOCK)
+
+
+def statements(sql: str) -> list[str]:
+    """The statements of a migration step (``;``-separated, no ``;`` inside literals)."""
+    return [s.strip() for s in sql.split(";") if s.strip()]
+
+
 async def migrate(db: Database) -> int:
     """Apply pending migrations; returns the schema version now in place."""
     async with db.transaction() as tx:
-        if tx.dialect == "postgresql":
-            await tx.execute("SELECT pg_advisory_xact_lock(?)", _MIGRATION_LOCK)
+        await lock_schema(tx)
         await tx.execute("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER)")
         current = await first_value(tx, "SELECT max(version) FROM schema_version") or 0
         for version, sql in enumerate(MIGRATIONS[current:], start=current + 1):
-            for statement in filter(str.strip, sql.format(**WORDS[db.dialect]).split(";")):
+            for statement in statements(sql.format(**WORDS[db.dialect])):
                 await tx.execute(statement)
             await tx.execute("INSERT INTO schema_version VALUES (?)", version)
         return len(MIGRATIONS)

@@ -9,10 +9,12 @@
 
 Each harness runs a real hub in-process: the in-process broker or RabbitMQ (the
 ``broker_url`` fixture runs a test on both), SQLite in a temporary directory, and an HTTP
-test client. Tests marked ``rabbitmq``/``postgres`` are skipped when the server is down,
-and fail instead under ``CI=true``.
+test client; ``hub_factory(alongside=first)`` starts another hub on the same broker and
+store, as a second process would. Tests marked ``rabbitmq``/``postgres`` are skipped when
+the server is down, and fail instead under ``CI=true``.
 """
 
+from .database import plugin_database
 from .harness import (
     ADMIN_TOKEN,
     FAST_RETRY,
@@ -51,6 +53,7 @@ __all__ = [
     "hub_factory",
     "make_config",
     "omnihub_admin_token",
+    "plugin_database",
     "postgres_session_url",
     "pytest_configure",
     "pytest_runtest_setup",

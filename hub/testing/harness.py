@@ -119,7 +119,9 @@ HubFactory = Callable[..., Awaitable[HubHarness]]
 async def hub_factory(tmp_path: Path) -> AsyncIterator[HubFactory]:
     """Start in-process hubs; all are stopped at the end of the test.
 
-    ``await hub_factory(plugins={"name": module}, config={"name": {...}}, discover=False)``
+    ``await hub_factory(plugins={"name": module}, config={"name": {...}}, discover=False)``;
+    ``alongside=harness``: the new hub shares that one's broker (the in-process one too)
+    and store, as a second ``omnihub run`` process would.
     """
     from ..http import build_app
 
@@ -132,15 +134,29 @@ async def hub_factory(tmp_path: Path) -> AsyncIterator[HubFactory]:
         discover: bool = False,
         broker_url: str = "memory://",
         customers: CustomerDirectory | None = None,
+        alongside: HubHarness | None = None,
         **sections: Any,
     ) -> HubHarness:
         tables: dict[str, Mapping[str, Any]] = {name: {} for name in plugins or {}}
         tables |= dict(config or {})
+        shared = None
+        if alongside is not None:  # another "process" of the same deployment
+            first = alongside.hub
+            broker_url = first.config.broker.url
+            sections.setdefault("store", {"url": first.config.store.url})
+            shared = first.broker if broker_url.startswith("memory") else None
         hub_config = make_config(
             tmp_path / f"hub{len(started)}", plugins=tables, broker_url=broker_url, **sections
         )
-        hub = Hub(hub_config, extra_plugins=plugins, discover=discover, customers=customers)
-        await _delete_queues(hub)  # a shared RabbitMQ may hold a crashed run's leftovers
+        hub = Hub(
+            hub_config,
+            extra_plugins=plugins,
+            discover=discover,
+            customers=customers,
+            broker=shared,
+        )
+        if alongside is None:  # a shared RabbitMQ may hold a crashed run's leftovers
+            await _delete_queues(hub)
         await hub.start()
         client: TestClient[Any, Any] = TestClient(TestServer(build_app(hub)))
         await client.start_server()
@@ -152,6 +168,7 @@ async def hub_factory(tmp_path: Path) -> AsyncIterator[HubFactory]:
     for harness in reversed(started):
         await harness.client.close()
         await harness.hub.stop()
+    for harness in started:  # once all stopped: hubs side by side consume the same queues
         await _delete_queues(harness.hub)
 
 

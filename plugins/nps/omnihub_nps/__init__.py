@@ -3,7 +3,8 @@
 Triggers: a closed conversation, an order delivered, or ``POST /webhooks/nps/surveys``.
 Only customers who allow ``surveys`` are asked, at most once per ``min_days_between``,
 never during an open conversation or in quiet hours, within a daily cap. Replies become
-``survey.responded`` (and ``survey.detractor`` for 0-6).
+``survey.responded`` (and ``survey.detractor`` for 0-6). Its state lives in the hub's
+store (``nps_*`` tables), so any number of hub processes may run it.
 
 The plugin is an object so a test can give it a clock: ``NpsPlugin(clock=...)``; the entry
 point is the default instance ``plugin``.
@@ -28,10 +29,13 @@ from hub import (
 )
 
 from .api import NpsApi
+from .asker import run_asker
 from .config import NpsConfig
-from .consume import PATTERNS, PURPOSE, handle
+from .consume import PATTERNS, handle, handle_merge
+from .records import PURPOSE
+from .schema import MIGRATIONS
 from .store import NpsStore
-from .surveys import Nps, run_asker
+from .surveys import Nps
 from .themes import ThemeTagger
 
 __version__ = "0.1.0"
@@ -51,11 +55,18 @@ class NpsPlugin:
         return NpsConfig
 
     @hookimpl
+    def hub_store_migrations(self) -> list[str]:
+        return MIGRATIONS
+
+    @hookimpl
     def hub_register_consumers(
         self, register: Callable[[Consumer], None], context: PluginContext
     ) -> None:
         async def on_event(event: CloudEvent) -> None:
             await handle(context.state["nps"], event)
+
+        async def on_merge(event: CloudEvent) -> None:
+            await handle_merge(context.state["nps"], event)
 
         # ordered: a customer's opened/closed/reply must be seen in the order they happened.
         register(
@@ -65,6 +76,19 @@ class NpsPlugin:
                 on_event,
                 purposes=(PURPOSE,),
                 ordered=True,
+                retry=RetryPolicy((1, 10, 60, 300)),
+            )
+        )
+        # Merges of people who do not allow surveys too (their pending surveys must stop);
+        # two opaque ids are all it reads of them.
+        register(
+            Consumer(
+                "nps.merges",
+                ("customer.merged.#",),
+                on_merge,
+                purposes=(),
+                ordered=True,
+                fields=("surviving_id", "merged_ids"),
                 retry=RetryPolicy((1, 10, 60, 300)),
             )
         )
@@ -81,7 +105,7 @@ class NpsPlugin:
     @hookimpl
     async def hub_startup(self, context: PluginContext) -> None:
         config: NpsConfig = context.config
-        store = await NpsStore.open(context.data_dir / "nps.db")
+        store = NpsStore(context.database)
         nps = Nps(context, config, store, self.clock, ThemeTagger(config.themes))
         context.state["nps"] = nps
         self.started.append(nps)
@@ -93,9 +117,7 @@ class NpsPlugin:
         if asker is not None:
             asker.cancel()
             await asyncio.gather(asker, return_exceptions=True)
-        nps: Nps | None = context.state.pop("nps", None)
-        if nps is not None:
-            await nps.store.close()
+        context.state.pop("nps", None)  # the store is the hub's: it closes it
 
     @hookimpl
     def hub_health(self, context: PluginContext) -> Health:

@@ -13,11 +13,13 @@ from typing import Any
 from hub import CloudEvent
 
 from .events import SURVEY_CONVERSATION
+from .merges import follow_merge, merge_of
+from .records import ANSWERING, PENDING, PURPOSE
 from .replies import on_reply
 from .surveys import Nps, Trigger, schedule
 
-PURPOSE = "surveys"
 PATTERNS = (
+    "customer.merged.#",
     "conversation.opened.#",
     "conversation.closed.#",
     "message.received.#",
@@ -34,11 +36,7 @@ async def handle(nps: Nps, event: CloudEvent) -> None:
         return
     store, data = nps.store, event.data
     if event.type == "consent.revoked" and data.purpose == PURPOSE:
-        await store.note(customer_id, surveys_allowed=0)
-        pending = await store.pending(customer_id)
-        if pending is not None:
-            await store.update(pending.survey_id, status="skipped")
-            await store.count("skipped", "consent_revoked")
+        await _revoked(nps, customer_id)
         return
     granted = event.type == "consent.granted" and data.purpose == PURPOSE
     if granted or PURPOSE in (event.allowed_purposes or ()):
@@ -57,6 +55,21 @@ async def handle(nps: Nps, event: CloudEvent) -> None:
     elif event.type == "order.updated" and _delivered(nps, data):
         trigger = Trigger("order_delivered", event.id, order_id=data.order_id)
         await schedule(nps, customer_id, trigger)
+    elif event.type == "customer.merged":
+        await follow_merge(nps, *merge_of(event))
+
+
+async def handle_merge(nps: Nps, event: CloudEvent) -> None:
+    """``nps.merges``: every merge, whatever the person allows (see ``merges.py``)."""
+    await follow_merge(nps, *merge_of(event))
+
+
+async def _revoked(nps: Nps, customer_id: str) -> None:
+    async with nps.store.locked(customer_id) as tables:
+        await tables.note(customer_id, surveys_allowed=0)
+        for survey in await tables.pending_all(customer_id):
+            if await tables.transition(survey.survey_id, {"status": PENDING}, status="skipped"):
+                await tables.count("skipped", "consent_revoked")
 
 
 def _delivered(nps: Nps, data: Any) -> bool:
@@ -98,7 +111,7 @@ async def _message(nps: Nps, customer_id: str, event: CloudEvent) -> None:
     if event.conversationid:  # every message joins (or opens) the customer's conversation
         values["open_conversation"] = event.conversationid
     pending = await nps.store.pending(customer_id)
-    if pending is not None and pending.status in ("asked", "awaiting_reason"):
-        outcome = await on_reply(nps, pending, event.channel, data)
+    if pending is not None and pending.status in ANSWERING:
+        outcome = await on_reply(nps, pending, event.channel, data, event.id)
         await nps.store.count("replies", outcome)
     await _seen(nps, customer_id, event.channel, **values)

@@ -9,7 +9,7 @@ from typing import Any
 
 from omnihub_contracts.survey import NpsCategory
 
-from .store import Survey
+from .records import Survey
 
 SOURCE = "/plugins/nps"
 

@@ -6,7 +6,8 @@ from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from .config import NpsConfig
-from .store import CustomerState, NpsStore
+from .records import CustomerState
+from .store import NpsTables
 
 DAY = 86_400.0
 WHATSAPP_WINDOW = timedelta(hours=24)
@@ -23,25 +24,26 @@ def zone_of(customer: CustomerState, config: NpsConfig) -> ZoneInfo:
 
 
 async def refusal(
-    store: NpsStore, customer: CustomerState, config: NpsConfig, now: datetime
+    tables: NpsTables, customer: CustomerState, config: NpsConfig, now: datetime
 ) -> str | None:
-    """Why this customer must not be surveyed now, or None (checked on schedule and send)."""
+    """Why this customer must not be surveyed now, or None (checked on schedule and send,
+    in a transaction holding the customer's lock)."""
     if not customer.surveys_allowed:
         return "no_consent"
     if customer.open_conversation is not None:
         return "open_conversation"
-    last = await store.last_asked(customer.customer_id)
+    last = await tables.last_asked(customer.customer_id)
     if last is not None and now.timestamp() - last < config.min_days_between * DAY:
         return "min_days_between"
     return None
 
 
-async def over_daily_cap(store: NpsStore, config: NpsConfig, now: datetime) -> bool:
-    """The hub-wide cap, counted per day in the default time zone."""
+async def over_daily_cap(tables: NpsTables, config: NpsConfig, now: datetime) -> bool:
+    """The hub-wide cap, counted per day in the default time zone (under the cap's lock)."""
     local = now.astimezone(ZoneInfo(config.default_timezone))
     start = datetime.combine(local.date(), time(0), local.tzinfo)
     end = start + timedelta(days=1)
-    asked = await store.asked_between(start.timestamp(), end.timestamp())
+    asked = await tables.asked_between(start.timestamp(), end.timestamp())
     return asked >= config.daily_cap
 
 

@@ -8,7 +8,7 @@ from typing import Any
 
 from omnihub_contracts.survey import NpsCategory
 
-from .store import Survey
+from .records import Survey
 
 GROUPS = ("channel", "resolved_by", "agent", "theme")
 NONE = "(none)"

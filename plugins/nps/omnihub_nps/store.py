@@ -1,200 +1,235 @@
-"""The plugin's own state, in SQLite under the plugin's ``data_dir``.
+"""The plugin's state in the hub's store (``nps_*`` tables, see ``schema.py``), shared by
+every hub process: SQLite embedded, PostgreSQL for several processes.
 
-What the consumed events told us about each customer (language, time zone, last channel,
-open conversation, whether surveys are allowed) and every survey from scheduled to answered.
-One hub process owns this file: with several processes, enable the plugin in one only.
+Several hubs run the plugin at once, so every decision that must hold across them is made
+in one transaction under a lock (``locked``: per customer, plus one hub-wide key for the
+daily cap), and every change of a survey's state is a conditional transition
+(``UPDATE … WHERE status = ?``) whose row count says whether this hub made it.
 """
 
 from __future__ import annotations
 
-import json
-from collections.abc import Iterable
-from dataclasses import asdict, dataclass, fields
-from pathlib import Path
+from collections.abc import AsyncIterator, Iterable, Mapping
+from contextlib import asynccontextmanager
+from dataclasses import astuple
 from typing import Any
 
-import aiosqlite
+from hub import PluginDatabase, Tx
 
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS customers (
-    customer_id TEXT PRIMARY KEY, language TEXT, timezone TEXT, last_channel TEXT,
-    open_conversation TEXT, surveys_allowed INTEGER NOT NULL DEFAULT 0);
-CREATE TABLE IF NOT EXISTS surveys (
-    survey_id TEXT PRIMARY KEY, customer_id TEXT NOT NULL, trigger TEXT NOT NULL,
-    status TEXT NOT NULL, due_at REAL NOT NULL, channel TEXT, conversation_id TEXT,
-    order_id TEXT, resolved_by TEXT, agent TEXT, language TEXT, requested_at REAL,
-    expires_at REAL, clarified INTEGER NOT NULL DEFAULT 0, score INTEGER, comment TEXT,
-    themes TEXT, answer_channel TEXT, reason_due REAL, responded_at REAL);
-CREATE INDEX IF NOT EXISTS surveys_customer ON surveys (customer_id, status);
-CREATE INDEX IF NOT EXISTS surveys_due ON surveys (status, due_at);
-CREATE TABLE IF NOT EXISTS counters (
-    kind TEXT NOT NULL, reason TEXT NOT NULL, count INTEGER NOT NULL,
-    PRIMARY KEY (kind, reason));
-"""
+from .records import CUSTOMER_COLUMNS, PENDING, SURVEY_COLUMNS, CustomerState, Survey
 
-PENDING = ("scheduled", "asked", "awaiting_reason")
+COLUMNS = ", ".join(SURVEY_COLUMNS)
+DAILY_CAP_KEY = "nps:daily_cap"
 
 
-@dataclass
-class Survey:
-    survey_id: str
-    customer_id: str
-    trigger: str
-    status: str
-    due_at: float
-    channel: str | None = None
-    conversation_id: str | None = None
-    order_id: str | None = None
-    resolved_by: str | None = None
-    agent: str | None = None  # JSON of the contract's Agent
-    language: str | None = None
-    requested_at: float | None = None
-    expires_at: float | None = None
-    clarified: int = 0
-    score: int | None = None
-    comment: str | None = None
-    themes: str | None = None  # JSON list
-    answer_channel: str | None = None
-    reason_due: float | None = None
-    responded_at: float | None = None
-
-    @property
-    def agent_data(self) -> dict[str, Any] | None:
-        return None if self.agent is None else dict(json.loads(self.agent))
-
-    @property
-    def theme_list(self) -> list[str]:
-        return [] if self.themes is None else list(json.loads(self.themes))
+def customer_key(customer_id: str) -> str:
+    return f"nps:customer:{customer_id}"
 
 
-COLUMNS = ", ".join(f.name for f in fields(Survey))
+def marks(count: int) -> str:
+    return ", ".join("?" * count)
 
 
-@dataclass
-class CustomerState:
-    customer_id: str
-    language: str | None = None
-    timezone: str | None = None
-    last_channel: str | None = None
-    open_conversation: str | None = None
-    surveys_allowed: int = 0
+class NpsTables:
+    """The plugin's queries on one connection or transaction."""
 
-
-class NpsStore:
-    def __init__(self, db: aiosqlite.Connection):
-        self.db = db
-
-    @classmethod
-    async def open(cls, path: Path) -> NpsStore:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        db = await aiosqlite.connect(path)
-        await db.executescript("PRAGMA journal_mode=WAL;" + SCHEMA)
-        await db.commit()
-        return cls(db)
-
-    async def close(self) -> None:
-        await self.db.close()
+    def __init__(self, tx: Tx):
+        self.tx = tx
 
     async def customer(self, customer_id: str) -> CustomerState:
-        cursor = await self.db.execute(
-            "SELECT language, timezone, last_channel, open_conversation, surveys_allowed "
-            "FROM customers WHERE customer_id = ?",
-            (customer_id,),
+        row = await self.tx.fetchone(
+            f"SELECT {', '.join(CUSTOMER_COLUMNS)} FROM nps_customers WHERE customer_id = ?",
+            customer_id,
         )
-        row = await cursor.fetchone()
         return CustomerState(customer_id, *row) if row else CustomerState(customer_id)
+
+    async def customers(self, ids: list[str]) -> list[CustomerState]:
+        rows = await self.tx.fetch(
+            f"SELECT customer_id, {', '.join(CUSTOMER_COLUMNS)} FROM nps_customers "
+            f"WHERE customer_id IN ({marks(len(ids))})",
+            *ids,
+        )
+        return [CustomerState(*row) for row in rows]
 
     async def note(self, customer_id: str, **values: Any) -> None:
         """Remember what an event said about the customer (only the given columns change)."""
         names = list(values)
-        await self.db.execute(
-            f"INSERT INTO customers (customer_id, {', '.join(names)}) "
-            f"VALUES (?, {', '.join('?' for _ in names)}) ON CONFLICT (customer_id) DO UPDATE "
+        await self.tx.execute(
+            f"INSERT INTO nps_customers (customer_id, {', '.join(names)}) "
+            f"VALUES (?, {marks(len(names))}) ON CONFLICT (customer_id) DO UPDATE "
             f"SET {', '.join(f'{n} = excluded.{n}' for n in names)}",
-            (customer_id, *values.values()),
+            customer_id,
+            *values.values(),
         )
-        await self.db.commit()
+
+    async def forget_customers(self, ids: list[str]) -> int:
+        return await self.tx.execute(
+            f"DELETE FROM nps_customers WHERE customer_id IN ({marks(len(ids))})", *ids
+        )
 
     async def add(self, survey: Survey) -> bool:
-        cursor = await self.db.execute(
-            f"INSERT OR IGNORE INTO surveys ({COLUMNS}) VALUES ({', '.join('?' * 20)})",
-            tuple(asdict(survey).values()),
+        return (
+            await self.tx.execute(
+                f"INSERT INTO nps_surveys ({COLUMNS}) VALUES ({marks(len(SURVEY_COLUMNS))}) "
+                "ON CONFLICT (survey_id) DO NOTHING",
+                *astuple(survey),
+            )
+            == 1
         )
-        await self.db.commit()
-        return cursor.rowcount == 1
 
-    async def update(self, survey_id: str, **values: Any) -> None:
-        sets = ", ".join(f"{name} = ?" for name in values)
-        await self.db.execute(
-            f"UPDATE surveys SET {sets} WHERE survey_id = ?", (*values.values(), survey_id)
+    async def transition(self, survey_id: str, expect: Mapping[str, Any], **values: Any) -> bool:
+        """Change the survey only if it still is as ``expect`` says (a tuple: any of those
+        values); True if this call changed it, False if another hub or event came first."""
+        conditions, args = ["survey_id = ?"], [survey_id]
+        for name, expected in expect.items():
+            if expected is None:
+                conditions.append(f"{name} IS NULL")
+            elif isinstance(expected, tuple):
+                conditions.append(f"{name} IN ({marks(len(expected))})")
+                args += expected
+            else:
+                conditions.append(f"{name} = ?")
+                args.append(expected)
+        changed = await self.tx.execute(
+            f"UPDATE nps_surveys SET {', '.join(f'{n} = ?' for n in values)} "
+            f"WHERE {' AND '.join(conditions)}",
+            *values.values(),
+            *args,
         )
-        await self.db.commit()
+        return changed == 1
 
-    async def _surveys(self, where: str, *args: Any) -> list[Survey]:
-        cursor = await self.db.execute(f"SELECT {COLUMNS} FROM surveys WHERE {where}", args)
-        return [Survey(*row) for row in await cursor.fetchall()]
+    async def surveys(self, where: str, *args: Any) -> list[Survey]:
+        rows = await self.tx.fetch(f"SELECT {COLUMNS} FROM nps_surveys WHERE {where}", *args)
+        return [Survey(*row) for row in rows]
+
+    async def exists(self, survey_id: str) -> bool:
+        return bool(await self.tx.fetch("SELECT 1 FROM nps_surveys WHERE survey_id = ?", survey_id))
+
+    async def pending_all(self, customer_id: str) -> list[Survey]:
+        where = f"customer_id = ? AND status IN ({marks(len(PENDING))}) ORDER BY due_at DESC"
+        return await self.surveys(where, customer_id, *PENDING)
 
     async def pending(self, customer_id: str) -> Survey | None:
-        found = await self._surveys(
-            "customer_id = ? AND status IN (?, ?, ?) ORDER BY due_at DESC LIMIT 1",
-            customer_id,
-            *PENDING,
-        )
+        found = await self.pending_all(customer_id)
         return found[0] if found else None
 
     async def last_asked(self, customer_id: str) -> float | None:
-        cursor = await self.db.execute(
-            "SELECT MAX(requested_at) FROM surveys WHERE customer_id = ?", (customer_id,)
+        row = await self.tx.fetchone(
+            "SELECT MAX(requested_at) FROM nps_surveys WHERE customer_id = ?", customer_id
         )
-        row = await cursor.fetchone()
         return None if row is None or row[0] is None else float(row[0])
 
     async def asked_between(self, start: float, end: float) -> int:
-        cursor = await self.db.execute(
-            "SELECT COUNT(*) FROM surveys WHERE requested_at >= ? AND requested_at < ?",
-            (start, end),
+        row = await self.tx.fetchone(
+            "SELECT COUNT(*) FROM nps_surveys WHERE requested_at >= ? AND requested_at < ?",
+            start,
+            end,
         )
-        row = await cursor.fetchone()
         return int(row[0]) if row else 0
 
-    async def due(self, now: float) -> list[Survey]:
-        return await self._surveys("status = 'scheduled' AND due_at <= ? ORDER BY due_at", now)
-
-    async def unanswered(self, now: float) -> list[Survey]:
-        return await self._surveys("status = 'asked' AND expires_at <= ?", now)
-
-    async def reason_overdue(self, now: float) -> list[Survey]:
-        return await self._surveys("status = 'awaiting_reason' AND reason_due <= ?", now)
-
-    async def requested(self, since: float, until: float) -> list[Survey]:
-        return await self._surveys("requested_at >= ? AND requested_at <= ?", since, until)
+    async def move_surveys(self, survivor: str, absorbed: list[str]) -> int:
+        return await self.tx.execute(
+            f"UPDATE nps_surveys SET customer_id = ? WHERE customer_id IN ({marks(len(absorbed))})",
+            survivor,
+            *absorbed,
+        )
 
     async def count(self, kind: str, reason: str) -> None:
-        await self.db.execute(
-            "INSERT INTO counters VALUES (?, ?, 1) "
-            "ON CONFLICT (kind, reason) DO UPDATE SET count = count + 1",
-            (kind, reason),
+        await self.tx.execute(
+            "INSERT INTO nps_counters (kind, reason, count) VALUES (?, ?, 1) "
+            "ON CONFLICT (kind, reason) DO UPDATE SET count = nps_counters.count + 1",
+            kind,
+            reason,
         )
-        await self.db.commit()
 
     async def counters(self) -> dict[str, dict[str, int]]:
-        cursor = await self.db.execute("SELECT kind, reason, count FROM counters")
         found: dict[str, dict[str, int]] = {}
-        for kind, reason, count in await cursor.fetchall():
-            found.setdefault(kind, {})[reason] = count
+        for kind, reason, count in await self.tx.fetch(
+            "SELECT kind, reason, count FROM nps_counters"
+        ):
+            found.setdefault(kind, {})[reason] = int(count)
         return found
 
-    async def erase(self, customer_ids: Iterable[str]) -> int:
+    async def erase(self, ids: list[str]) -> int:
         """Forget the customers; their scores stay in the counts, anonymous and uncommented."""
-        ids = list(customer_ids)
-        marks = ", ".join("?" for _ in ids)
-        cursor = await self.db.execute(
-            f"UPDATE surveys SET customer_id = '(erased)', comment = NULL, status = CASE WHEN "
-            f"status IN ('scheduled', 'asked', 'awaiting_reason') THEN 'erased' ELSE status END "
-            f"WHERE customer_id IN ({marks})",
-            ids,
+        erased = await self.tx.execute(
+            "UPDATE nps_surveys SET customer_id = '(erased)', comment = NULL, question = NULL, "
+            f"status = CASE WHEN status IN ({marks(len(PENDING))}) THEN 'erased' "
+            f"ELSE status END WHERE customer_id IN ({marks(len(ids))})",
+            *PENDING,
+            *ids,
         )
-        erased = cursor.rowcount
-        cursor = await self.db.execute(f"DELETE FROM customers WHERE customer_id IN ({marks})", ids)
-        await self.db.commit()
-        return int(erased + cursor.rowcount)
+        return erased + await self.forget_customers(ids)
+
+
+class NpsStore:
+    """Opens :class:`NpsTables` on the hub's database: ``locked`` for decisions,
+    ``reading`` (and the shortcuts below) for single statements."""
+
+    def __init__(self, db: PluginDatabase):
+        self.db = db
+
+    @asynccontextmanager
+    async def locked(self, *customer_ids: str, daily_cap: bool = False) -> AsyncIterator[NpsTables]:
+        """One transaction holding the customers' locks (and the daily cap's): no other
+        hub decides about them until it ends. Never publish inside it."""
+        keys = [customer_key(c) for c in customer_ids] + ([DAILY_CAP_KEY] if daily_cap else [])
+        async with self.db.transaction() as tx:
+            await tx.lock_keys(keys)
+            yield NpsTables(tx)
+
+    @asynccontextmanager
+    async def reading(self) -> AsyncIterator[NpsTables]:
+        async with self.db.connection() as tx:
+            yield NpsTables(tx)
+
+    async def customer(self, customer_id: str) -> CustomerState:
+        async with self.reading() as tables:
+            return await tables.customer(customer_id)
+
+    async def note(self, customer_id: str, **values: Any) -> None:
+        async with self.reading() as tables:
+            await tables.note(customer_id, **values)
+
+    async def pending(self, customer_id: str) -> Survey | None:
+        async with self.reading() as tables:
+            return await tables.pending(customer_id)
+
+    async def transition(self, survey_id: str, expect: Mapping[str, Any], **values: Any) -> bool:
+        async with self.reading() as tables:
+            return await tables.transition(survey_id, expect, **values)
+
+    async def count(self, kind: str, reason: str) -> None:
+        async with self.reading() as tables:
+            await tables.count(kind, reason)
+
+    async def counters(self) -> dict[str, dict[str, int]]:
+        async with self.reading() as tables:
+            return await tables.counters()
+
+    async def surveys(self, where: str, *args: Any) -> list[Survey]:
+        async with self.reading() as tables:
+            return await tables.surveys(where, *args)
+
+    async def due(self, now: float) -> list[Survey]:
+        """Scheduled surveys now due, and claims whose hub went away before finishing."""
+        return await self.surveys(
+            "(status = 'scheduled' AND due_at <= ?) OR (status = 'asking' AND lease_until <= ?)"
+            " ORDER BY due_at",
+            now,
+            now,
+        )
+
+    async def unanswered(self, now: float) -> list[Survey]:
+        return await self.surveys("status = 'asked' AND expires_at <= ?", now)
+
+    async def reason_overdue(self, now: float) -> list[Survey]:
+        return await self.surveys("status = 'awaiting_reason' AND reason_due <= ?", now)
+
+    async def requested(self, since: float, until: float) -> list[Survey]:
+        return await self.surveys("requested_at >= ? AND requested_at <= ?", since, until)
+
+    async def erase(self, customer_ids: Iterable[str]) -> int:
+        ids = list(customer_ids)
+        async with self.locked(*ids) as tables:
+            return await tables.erase(ids)
