@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import signal
 from collections.abc import Coroutine
 from typing import Any
@@ -58,6 +59,11 @@ async def serve(config: HubConfig, *, strict: bool = False) -> None:
         await hub.stop()
         raise
     log.info("http_listening", host=config.http.host, port=config.http.port)
+    # What start-up built (plugins, schemas, phone metadata …) lives as long as the
+    # process: out of the collector's sight, a full collection takes microseconds instead
+    # of the ~50 ms every event waited for under load.
+    gc.collect()
+    gc.freeze()
     stopping = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
