@@ -15,7 +15,6 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
-import aiosqlite
 import asyncpg
 
 from . import identity_data as data
@@ -166,37 +165,37 @@ class RawPostgres(RawDriver):
 
 
 class RawSqlite(RawDriver):
-    """One aiosqlite connection in WAL mode with ``synchronous=NORMAL``, one transaction at
-    a time behind a lock: the same shape as the hub's SQLite store."""
+    """One ``sqlite3`` connection in WAL mode with ``synchronous=NORMAL``, its statements on
+    the event loop and one transaction at a time: the same shape as the hub's SQLite store
+    (without its group commit)."""
 
-    def __init__(self, db: aiosqlite.Connection):
+    def __init__(self, db: sqlite3.Connection):
         self.db = db
         self.lock = asyncio.Lock()
 
     @classmethod
     async def open(cls, path: Path) -> RawSqlite:
-        db = await aiosqlite.connect(str(path), isolation_level=None)
-        await db.execute("PRAGMA busy_timeout=5000")
-        await db.execute("PRAGMA synchronous=NORMAL")
+        db = sqlite3.connect(str(path), isolation_level=None, timeout=5.0)
+        db.execute("PRAGMA synchronous=NORMAL")
         return cls(db)
 
     async def customer_of(self, kind: str, value: str) -> str | None:
-        rows = await self.db.execute_fetchall(LOOKUP_SQL.format("?", "?"), (kind, value))
+        rows = self.db.execute(LOOKUP_SQL.format("?", "?"), (kind, value)).fetchall()
         return next((str(r[0]) for r in rows), None)
 
     async def transact(self, event_id: str, kind: str, value: str) -> None:
         async with self.lock:
-            await self.db.execute("BEGIN IMMEDIATE")
+            self.db.execute("BEGIN IMMEDIATE")
             try:
-                rows = await self.db.execute_fetchall(LOOKUP_SQL.format("?", "?"), (kind, value))
+                rows = self.db.execute(LOOKUP_SQL.format("?", "?"), (kind, value)).fetchall()
                 found = next((r[0] for r in rows), None)
-                await self.db.execute(
+                self.db.execute(
                     SCRATCH_INSERT.format("?", "?", "?"), (event_id, found, time.time())
                 )
             except BaseException:
-                await self.db.execute("ROLLBACK")
+                self.db.execute("ROLLBACK")
                 raise
-            await self.db.execute("COMMIT")
+            self.db.execute("COMMIT")
 
     async def close(self) -> None:
-        await self.db.close()
+        self.db.close()

@@ -17,6 +17,7 @@ connection is shared: a lock keeps one transaction (or statement) on it at a tim
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import sqlite3
 import time
 from collections.abc import AsyncIterator, Callable, Iterable, Sequence
@@ -170,11 +171,15 @@ class SqliteDatabase:
         try:
             yield SqliteTx(self.conn, self.busy_timeout)
         except BaseException:
-            self._undo(group)
-            self._leave()
+            try:
+                self._undo(group)
+            finally:
+                self._leave()
             raise
-        self.conn.execute("RELEASE member")
-        self._leave()
+        try:
+            self.conn.execute("RELEASE member")
+        finally:
+            self._leave()
         await asyncio.shield(group.committed)
 
     def _undo(self, group: _Group) -> None:
@@ -214,8 +219,9 @@ class SqliteDatabase:
         try:
             self.conn.execute("COMMIT")
         except BaseException as exc:
-            if self.conn.in_transaction:
-                self.conn.execute("ROLLBACK")
+            with contextlib.suppress(sqlite3.Error):  # the members must hear, whatever
+                if self.conn.in_transaction:
+                    self.conn.execute("ROLLBACK")
             group.committed.set_exception(exc)
             group.committed.exception()  # each member awaiting it still raises
         else:

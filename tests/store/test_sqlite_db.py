@@ -132,3 +132,24 @@ async def test_a_lock_held_too_long_is_an_error(tmp_path: Path) -> None:
 async def _insert(db: SqliteDatabase, n: int) -> None:
     async with db.transaction() as tx:
         await tx.execute("INSERT INTO t VALUES (?)", n)
+
+
+async def test_a_failed_commit_fails_every_member_of_the_group(db: SqliteDatabase) -> None:
+    # A deferred constraint is checked at COMMIT: the one way SQLite refuses a COMMIT.
+    db.conn.execute("PRAGMA foreign_keys = ON")
+    async with db.transaction() as tx:
+        await tx.execute(
+            "CREATE TABLE child (n INTEGER REFERENCES t (n) DEFERRABLE INITIALLY DEFERRED)"
+        )
+
+    async def insert(n: int) -> None:
+        async with db.transaction() as tx:
+            await tx.execute("INSERT INTO t VALUES (?)", n)
+            if n == 3:
+                await tx.execute("INSERT INTO child VALUES (99)")  # no such parent
+
+    results = await asyncio.gather(*(insert(n) for n in range(6)), return_exceptions=True)
+    assert all(isinstance(r, sqlite3.IntegrityError) for r in results)
+    assert committed(db.path) == set()  # nobody was told "committed" for a lost row
+    await _insert(db, 10)  # and the database goes on
+    assert committed(db.path) == {10}
