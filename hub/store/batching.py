@@ -1,7 +1,7 @@
 """Group commit: operations that arrive while a batch is being written wait for the next one.
 
 Concurrent consumers each need a claim per event; written one by one, every claim costs a
-round trip (a thread hop for SQLite, a network trip for PostgreSQL). A batcher turns N
+round trip (a COMMIT's share for SQLite, a network trip for PostgreSQL). A batcher turns N
 concurrent operations into one round trip without adding latency when load is light: a
 lone operation is written at once.
 """
