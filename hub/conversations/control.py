@@ -22,6 +22,11 @@ from .store import Conversation
 
 SOURCE = "/omnihub/conversations"
 Publish = Callable[[Sequence[CloudEvent | dict[str, Any]]], Awaitable[list[str]]]
+# Matches the partial index conversations_offers: the check runs every few seconds.
+EXPIRED_OFFERS = (
+    f"SELECT {store.COLUMNS} FROM conversations WHERE offer_to IS NOT NULL "
+    "AND offer_expires_at < ? AND status = 'open'"
+)
 
 
 class ControlConflict(Exception):
@@ -174,11 +179,7 @@ class Switchboard:
     async def expire_offers(self) -> int:
         """Offers nobody accepted in time fall back (a maintenance job)."""
         async with self.store.db.connection() as tx:
-            rows = await tx.fetch(
-                f"SELECT {store.COLUMNS} FROM conversations WHERE status = 'open' "
-                "AND offer_to IS NOT NULL AND offer_expires_at < ?",
-                time.time(),
-            )
+            rows = await tx.fetch(EXPIRED_OFFERS, time.time())
         expired = [Conversation.from_row(row) for row in rows]
         for c in expired:
             fallback = self.section.offer_fallback

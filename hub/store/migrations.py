@@ -196,6 +196,12 @@ MIGRATIONS: list[str] = [
         PRIMARY KEY (plugin, version)
     ) {without_rowid};
     """,
+    # 9: the offer check runs every few seconds (on SQLite, on the event loop): it must
+    # not scan every conversation ever held.
+    """
+    CREATE INDEX conversations_offers ON conversations (offer_expires_at)
+        WHERE offer_to IS NOT NULL;
+    """,
 ]
 
 _MIGRATION_LOCK = 7_402_215_001  # any constant shared by every hub of this schema

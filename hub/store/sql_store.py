@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -91,12 +92,23 @@ class SqlStore:
             results.append(result)
         return results
 
-    async def purge_claims(self, older_than_seconds: float) -> int:
-        async with self.db.connection() as tx:
-            return await tx.execute(
-                "DELETE FROM claims WHERE done = 1 AND claimed_at < ?",
-                time.time() - older_than_seconds,
-            )
+    async def purge_claims(self, older_than_seconds: float, *, chunk: int = 1000) -> int:
+        """Forget finished claims older than the dedupe window, ``chunk`` rows per
+        statement: one DELETE of a day's claims would hold the store (and, on SQLite, the
+        event loop) for as long as it runs."""
+        cutoff, purged = time.time() - older_than_seconds, 0
+        while True:
+            async with self.db.connection() as tx:
+                deleted = await tx.execute(
+                    "DELETE FROM claims WHERE (scope, key) IN (SELECT scope, key FROM claims "
+                    "WHERE done = 1 AND claimed_at < ? LIMIT ?)",
+                    cutoff,
+                    chunk,
+                )
+            purged += deleted
+            if deleted < chunk:
+                return purged
+            await asyncio.sleep(0)  # let events through between chunks
 
 
 async def _claim_all(tx: Tx, claims: list[ClaimOp], now: float) -> dict[tuple[str, str], Claim]:

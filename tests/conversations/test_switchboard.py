@@ -152,3 +152,17 @@ async def test_a_follow_up_opens_a_conversation_a_person_starts(hub_factory: Hub
     [handoff] = await desk.wait_for(1, where=lambda e: e.type == "conversation.handoff")
     assert handoff.data.reason == "detractor_follow_up"
     assert handoff.data.context.bot_understanding.summary == "Nota 3: a entrega demorou."
+
+
+async def test_the_offer_check_reads_only_offered_conversations(
+    hub_factory: HubFactory,
+) -> None:
+    """It runs every few seconds, on SQLite on the event loop: never a full scan."""
+    from hub.conversations.control import EXPIRED_OFFERS
+
+    harness = await hub_factory()
+    async with harness.hub.store.db.connection() as tx:
+        plan = await tx.fetch(f"EXPLAIN QUERY PLAN {EXPIRED_OFFERS}", 0.0)
+    details = " ".join(str(row[-1]) for row in plan)
+    assert "conversations_offers" in details
+    assert "SCAN" not in details

@@ -131,3 +131,13 @@ async def test_stores_opening_a_fresh_database_together_migrate_once(store_url: 
         for s in stores:
             await s.close()
     assert [v for (v,) in rows] == list(range(1, len(MIGRATIONS) + 1))
+
+
+async def test_purge_goes_in_chunks_and_misses_nothing(store: Store) -> None:
+    for n in range(25):
+        await store.claim("s", f"done-{n}")
+        await store.complete("s", f"done-{n}")
+    await store.claim("s", "open")
+    assert await store.purge_claims(older_than_seconds=-1, chunk=10) == 25
+    assert await store.claim("s", "done-0") is Claim.NEW
+    assert await store.claim("s", "open") is Claim.BUSY
