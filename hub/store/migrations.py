@@ -196,11 +196,12 @@ MIGRATIONS: list[str] = [
         PRIMARY KEY (plugin, version)
     ) {without_rowid};
     """,
-    # 9: the offer check runs every few seconds (on SQLite, on the event loop): it must
-    # not scan every conversation ever held.
+    # 9: on SQLite these run on the event loop: the offer check (every few seconds) must
+    # not scan every conversation ever held, nor the audit listing sort the whole log.
     """
     CREATE INDEX conversations_offers ON conversations (offer_expires_at)
         WHERE offer_to IS NOT NULL;
+    CREATE INDEX audit_log_at ON audit_log (at, seq);
     """,
 ]
 
