@@ -220,7 +220,11 @@ def dlq() -> None:
 
 
 @dlq.command("list")
-@click.option("--consumer", default=None, help="Only this consumer ('pipeline' for ingress).")
+@click.option(
+    "--consumer",
+    default=None,
+    help="Only this consumer ('pipeline' for ingress, 'external.NAME' for an external queue).",
+)
 @click.option("--limit", default=100, show_default=True)
 @click.option("--json", "as_json", is_flag=True)
 def dlq_list(consumer: str | None, limit: int, as_json: bool) -> None:

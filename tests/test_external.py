@@ -7,7 +7,7 @@ import json
 
 from omnihub_contracts import CloudEvent
 
-from hub.broker import Delivery
+from hub.broker import Delivery, PermanentFailure
 from hub.testing import HubFactory, HubHarness, eventually
 from tests.identity.events import ids, received
 from tests.test_cli import invoke
@@ -102,3 +102,41 @@ async def test_another_process_runs_a_consumer_added_elsewhere(hub_factory: HubF
     await first.client.delete("/api/v1/external-consumers/crm", headers=first.auth)
     await second.hub.external.sync()
     assert "relay.crm" not in second.hub.runners
+
+
+async def test_an_external_queues_dead_letters_are_listed_and_replayed(
+    hub_factory: HubFactory, broker_url: str
+) -> None:
+    """What the external system rejects waits in its DLQ; `omnihub dlq` shows and moves it."""
+    harness = await hub_factory(broker_url=broker_url)
+    added = await invoke(harness, "consumers", "add", "crm", "--bind", "message.received.*")
+    assert added.exit_code == 0, added.output
+    [consumer] = (await harness.hub.external.definitions()).values()
+    accepted: list[CloudEvent] = []
+    rejecting = True
+
+    async def external_system(delivery: Delivery) -> None:
+        if rejecting:  # its own bug: a permanent reject, as basic.nack(requeue=false)
+            raise PermanentFailure("cannot map this event")
+        accepted.append(CloudEvent.model_validate_json(delivery.message.body))
+
+    reader = await harness.hub.broker.consume(consumer.queue, external_system)
+    harness.hub._subscriptions.append(reader)
+    await harness.publish(received("whatsapp", PHONE, minutes=0, text="oi"))
+
+    async def listed() -> list[str]:
+        result = await invoke(harness, "dlq", "list", "--consumer", "external.crm", "--json")
+        assert result.exit_code == 0, result.output
+        return [letter["consumer"] for letter in json.loads(result.stdout)]
+
+    assert await eventually(listed) == ["external.crm"]
+    everything = await invoke(harness, "dlq", "list", "--json")
+    assert [d["consumer"] for d in json.loads(everything.stdout)] == ["external.crm"]
+    rejecting = False
+    replayed = await invoke(harness, "dlq", "replay", "external.crm")
+    assert replayed.exit_code == 0, replayed.output
+    assert "replayed 1" in replayed.output
+    await eventually(lambda: accepted)
+    assert accepted[0].type == "message.received"
+    unknown = await invoke(harness, "dlq", "list", "--consumer", "external.nobody")
+    assert unknown.exit_code != 0

@@ -43,10 +43,18 @@ async def post_events(request: web.Request) -> web.Response:
     return web.json_response({"accepted": ids}, status=202)
 
 
-def _queue_of(request: web.Request, consumer: str) -> str:
+EXTERNAL = "external."  # "external.crm": the queue an external system reads
+
+
+async def _queue_of(request: web.Request, consumer: str) -> str:
     hub = request.app[HUB_KEY]
     if consumer == "pipeline":
         return PIPELINE_QUEUE
+    if consumer.startswith(EXTERNAL):
+        external = (await hub.external.definitions()).get(consumer.removeprefix(EXTERNAL))
+        if external is None:
+            raise web.HTTPNotFound(reason=f"no external consumer named {consumer!r}")
+        return external.queue.name
     if consumer not in hub.runners:
         raise web.HTTPNotFound(reason=f"no consumer named {consumer!r}")
     return hub.runners[consumer].spec.name
@@ -73,10 +81,11 @@ async def get_dead_letters(request: web.Request) -> web.Response:
     except ValueError:
         raise InvalidEvent([FieldError("limit", "must be an integer")]) from None
     wanted = request.query.get("consumer")
-    consumers = [wanted] if wanted else ["pipeline", *sorted(hub.runners)]
+    externals = [EXTERNAL + name for name in sorted(await hub.external.definitions())]
+    consumers = [wanted] if wanted else ["pipeline", *sorted(hub.runners), *externals]
     letters: list[dict[str, Any]] = []
     for consumer in consumers:
-        for letter in await hub.broker.dead_letters(_queue_of(request, consumer), limit):
+        for letter in await hub.broker.dead_letters(await _queue_of(request, consumer), limit):
             letters.append(_dead_letter_json(consumer, letter))
     return web.json_response({"dead_letters": letters[:limit]})
 
@@ -84,7 +93,7 @@ async def get_dead_letters(request: web.Request) -> web.Response:
 async def replay_dead_letters(request: web.Request) -> web.Response:
     request.app[AUTH_KEY].require(request, "dlq:write")
     consumer = request.match_info["consumer"]
-    queue = _queue_of(request, consumer)
+    queue = await _queue_of(request, consumer)
     body = await read_json(request) if request.can_read_body else {}
     ids = body.get("ids") if isinstance(body, dict) else None
     if ids is not None and not (isinstance(ids, list) and all(isinstance(i, str) for i in ids)):
