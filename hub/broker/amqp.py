@@ -100,6 +100,7 @@ class AmqpBroker:
         self._specs: dict[str, QueueSpec] = {}  # consumer queues as declared here
         self._known_exchanges: set[str] = set()  # exist on the broker (declared elsewhere)
         self._subscriptions: set[AmqpSubscription] = set()
+        self._raw_sequence = 0  # where the next raw channel number is looked for
         # Every name this instance ever declared (kept across close), for cleanup tools.
         self.declared_exchanges: set[str] = set()
         self.declared_queues: set[str] = set()
@@ -200,20 +201,41 @@ class AmqpBroker:
         transport = self._connection.transport
         if transport is None:
             raise BrokerUnavailable("the connection to RabbitMQ is down; reconnecting")
+        connection = transport.connection
         try:
-            channel = await self.guard(transport.connection.channel(), "open a channel")
+            channel = await self.guard(
+                connection.channel(self._raw_number(connection)), "open a channel"
+            )
         except BrokerUnavailable as exc:
-            # aiormq may hand out the number of a channel the server has just closed (after
-            # a 404) and then drop the server's OpenOk for it: a fresh number works.
+            # aiormq may drop the server's OpenOk of a number just freed: a fresh one works.
             if not isinstance(exc.__cause__, aiormq.exceptions.ChannelClosed):
                 raise
-            channel = await self.guard(transport.connection.channel(), "open a channel")
+            channel = await self.guard(
+                connection.channel(self._raw_number(connection)), "open a channel"
+            )
         try:
             yield channel
         finally:
             if not channel.is_closed:
                 with contextlib.suppress(Exception):
                     await asyncio.wait_for(channel.close(), OPERATION_TIMEOUT)
+
+    def _raw_number(self, connection: aiormq.abc.AbstractConnection) -> int:
+        """A channel number from the upper half of the negotiated range, in rotation.
+
+        A 404 makes the server close a raw channel; aiormq frees its number at once but
+        may send the Channel.CloseOk after the next Channel.Open of that number, which
+        the server answers by closing the whole connection ("second 'channel.open'
+        seen"). Rotating through ~1,000 numbers reuses one only long after its CloseOk.
+        """
+        top = connection.connection_tune.channel_max or 65535
+        low = top // 2 + 1
+        for _ in range(top - low + 1):
+            self._raw_sequence = (self._raw_sequence + 1) % (top - low + 1)
+            number = low + self._raw_sequence
+            if number not in connection.channels:
+                return number
+        raise BrokerUnavailable("every channel number of this connection is in use")
 
     async def guard(self, operation: Awaitable[T], what: str) -> T:
         """Run a broker RPC with a timeout; map failures to the protocol's errors."""

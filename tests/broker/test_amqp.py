@@ -116,6 +116,25 @@ async def test_a_queue_declared_differently_before_is_reported_by_name(
 
 
 @pytest.mark.rabbitmq
+async def test_a_channel_the_server_closed_is_not_reopened_under_its_number(
+    opened: list[AmqpBroker], names: Names
+) -> None:
+    """A 404 closes a check's channel; opening the same number again before aiormq's
+    CloseOk went out made RabbitMQ close the whole connection. Numbers rotate instead."""
+    broker = await open_broker(opened, names, "hub")
+    numbers = []
+    for _ in range(20):
+        async with broker.raw_channel() as channel:
+            numbers.append(channel.number)
+            with pytest.raises(BrokerError):
+                await broker.guard(channel.queue_declare(names.queue("absent"), passive=True), "x")
+    assert len(set(numbers)) == len(numbers)
+    spec = QueueSpec(names.queue())
+    await broker.declare_queue(spec)  # the connection lived through all of it
+    assert await broker.queue_exists(spec.name) == 0
+
+
+@pytest.mark.rabbitmq
 async def test_publishing_to_an_undeclared_exchange_fails_alone(
     opened: list[AmqpBroker], names: Names
 ) -> None:
