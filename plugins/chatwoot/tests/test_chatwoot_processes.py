@@ -39,8 +39,9 @@ class Clock:
         self.now += seconds
 
 
-def handoff(event_id: str, conversation: str = "conv-1", customer: str = "cus-1",
-            action: str = "pass") -> CloudEvent:  # fmt: skip
+def handoff(
+    event_id: str, conversation: str = "conv-1", customer: str = "cus-1", action: str = "pass"
+) -> CloudEvent:
     data = {
         "conversation_id": conversation,
         "action": action,
@@ -183,10 +184,11 @@ async def test_erasure_removes_the_customers_handoffs(
         await a.handle(handoff("h1", "conv-1", "cus-1"))
         await b.handle(handoff("h2", "conv-2", "cus-1-merged"))
         await a.handle(handoff("h3", "conv-3", "cus-2"))
+        # Erasure needs only the store: no publisher, no customer directory.
+        unused: Any = None
         context = PluginContext(
-            "chatwoot", a.config, Path("unused"), publish, LOG, None,  # type: ignore[arg-type]
-            database=a.table.db,
-        )  # fmt: skip
+            "chatwoot", a.config, Path("unused"), unused, LOG, unused, database=a.table.db
+        )
         request = ErasureRequest("e1", "cus-1", merged_ids=("cus-1-merged",))
         receipt = await omnihub_chatwoot.hub_erase_customer(request, context)
         assert (receipt.status, receipt.items) == ("pending", 2)
@@ -196,7 +198,3 @@ async def test_erasure_removes_the_customers_handoffs(
             True,
             False,
         ]
-
-
-async def publish(events: Any) -> list[str]:
-    raise AssertionError("erasure publishes nothing")
