@@ -4,6 +4,8 @@ Out: the consumer ``chatwoot`` turns a handoff to a human into a Chatwoot conver
 (API channel inbox) with the context packet as a private note, and forwards the customer's
 later messages into it. In: ``POST /webhooks/chatwoot`` turns agents' replies, assignments
 and resolutions into ``message.send``, ``conversation.assigned`` and ``conversation.closed``.
+Which Chatwoot conversation each hub conversation went to is in the hub's store
+(``chatwoot_handoffs``), so any number of hub processes may run it.
 """
 
 from __future__ import annotations
