@@ -4,6 +4,8 @@ Out: the consumer ``chatwoot`` turns a handoff to a human into a Chatwoot conver
 (API channel inbox) with the context packet as a private note, and forwards the customer's
 later messages into it. In: ``POST /webhooks/chatwoot`` turns agents' replies, assignments
 and resolutions into ``message.send``, ``conversation.assigned`` and ``conversation.closed``.
+Which Chatwoot conversation each hub conversation went to is in the hub's store
+(``chatwoot_handoffs``), so any number of hub processes may run it.
 """
 
 from __future__ import annotations
@@ -25,20 +27,13 @@ from .api import ApiUnavailable, ChatwootApi
 from .config import ChatwootConfig
 from .desk import Desk
 from .mapping import HandoffTable
+from .schema import MIGRATIONS
 from .webhook import receiver
 
 __version__ = "0.1.0"
 
 CONSUMER = "chatwoot"
 DESK = "desk"  # context.state key: the running hub's Desk
-TABLE_FILE = "handoffs.sqlite3"
-
-
-def _table(context: PluginContext) -> HandoffTable:
-    table: HandoffTable | None = context.state.get("table")
-    if table is None:
-        table = context.state["table"] = HandoffTable(context.data_dir / TABLE_FILE)
-    return table
 
 
 @hookimpl
@@ -47,8 +42,13 @@ def hub_config_model() -> type[ChatwootConfig]:
 
 
 @hookimpl
+def hub_store_migrations() -> list[str]:
+    return MIGRATIONS
+
+
+@hookimpl
 def hub_register_routes(router: PluginRouter, context: PluginContext) -> None:
-    router.post("/", receiver(context, _table(context)))
+    router.post("/", receiver(context, HandoffTable(context.database)))
 
 
 @hookimpl
@@ -80,7 +80,8 @@ def hub_register_consumers(register: Callable[[Consumer], None], context: Plugin
 async def hub_startup(context: PluginContext) -> None:
     api = ChatwootApi(context.config, log=context.log)
     await api.start()
-    context.state[DESK] = Desk(context.config, api, _table(context), context.log)
+    table = HandoffTable(context.database)
+    context.state[DESK] = Desk(context.config, api, table, context.log)
 
 
 @hookimpl
@@ -92,8 +93,8 @@ async def hub_shutdown(context: PluginContext) -> None:
 
 @hookimpl
 async def hub_erase_customer(request: ErasureRequest, context: PluginContext) -> ErasureReceipt:
-    """The local table holds only ids; the Chatwoot contact and its conversations are
+    """The plugin's table holds only ids; the Chatwoot contact and its conversations are
     Chatwoot's to erase (its contact delete), which the receipt says."""
-    removed = await _table(context).forget_customers(request.customer_ids)
+    removed = await HandoffTable(context.database).forget_customers(request.customer_ids)
     detail = "handoff ids removed; delete the Chatwoot contact (identifier = customer id) there"
     return ErasureReceipt("pending", detail, removed)

@@ -3,6 +3,9 @@ the context packet as a private note; the customer's later messages follow it in
 
 from __future__ import annotations
 
+import asyncio
+import uuid
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from omnihub_contracts.conversation import ConversationHandoff
@@ -10,13 +13,18 @@ from omnihub_contracts.message import MessageReceived
 
 from hub import CloudEvent
 
-from .api import ApiRefused, ChatwootApi, Json
+from .api import ChatwootApi
 from .config import ChatwootConfig
 from .mapping import HandoffTable
 from .note import render
+from .opening import Opener
 
-HUB_CONVERSATION = "omnihub_conversation_id"  # keys in the Chatwoot conversation's
-HUB_CUSTOMER = "omnihub_customer_id"  # additional_attributes
+WAIT_MAX = 30.0  # seconds a handoff waits for another process's claim before a retry
+
+
+class HandoffInProgress(RuntimeError):
+    """Another hub process holds the claim to open this conversation in Chatwoot: the
+    consumer's retry brings the handoff back once it has recorded the conversation."""
 
 
 def _message_text(data: MessageReceived) -> str:
@@ -30,8 +38,18 @@ def _message_text(data: MessageReceived) -> str:
 
 
 class Desk:
-    def __init__(self, config: ChatwootConfig, api: ChatwootApi, table: HandoffTable, log: Any):
+    def __init__(
+        self,
+        config: ChatwootConfig,
+        api: ChatwootApi,
+        table: HandoffTable,
+        log: Any,
+        *,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+    ):
         self.config, self.api, self.table, self.log = config, api, table, log
+        self.sleep = sleep
+        self.opener = Opener(config, api)
 
     async def handle(self, event: CloudEvent) -> None:
         if event.type == "conversation.handoff":
@@ -49,72 +67,62 @@ class Desk:
             return
         if action not in ("pass", "offer") or event.customerid is None:
             return  # an accept is the desk's own doing (or another desk's)
-        customer = event.customerid
-        known = await self.table.get(data.conversation_id)
-        if known is not None:
-            chatwoot_id = known.chatwoot_conversation_id
-            await self.api.request(
-                "POST", f"/conversations/{chatwoot_id}/toggle_status", {"status": "open"}
-            )
-        else:
-            chatwoot_id = await self._conversation(data.conversation_id, customer, data)
         state = "offered" if action == "offer" else "active"
-        # Recorded before the note: an agent may act on the conversation as soon as it shows.
-        await self.table.save(data.conversation_id, customer, chatwoot_id, state)
-        if known is None or known.last_handoff_event != event.id:
+        chatwoot_id, noted = await self._open(data, event.customerid, state)
+        if noted != event.id:
             await self._post(chatwoot_id, render(data), private=True)
             await self.table.noted(data.conversation_id, event.id)
         self.log.info("chatwoot_handoff", action=action, chatwoot_conversation=chatwoot_id)
 
-    async def _conversation(self, conversation_id: str, customer: str, data: Any) -> int:
-        contact_id, source_id = await self._contact(customer, data)
-        listing = await self.api.request("GET", f"/contacts/{contact_id}/conversations")
-        for existing in listing.get("payload") or []:
-            attributes = existing.get("additional_attributes") or {}
-            if attributes.get(HUB_CONVERSATION) == conversation_id:
-                if existing.get("status") != "open":
-                    await self.api.request(
-                        "POST", f"/conversations/{existing['id']}/toggle_status", {"status": "open"}
-                    )
-                return int(existing["id"])
-        ours = {HUB_CONVERSATION: conversation_id, HUB_CUSTOMER: customer}
-        body = {
-            "source_id": source_id,
-            "inbox_id": self.config.inbox_id,
-            "contact_id": contact_id,
-            "status": "open",
-            "additional_attributes": ours,
-        }
-        created = await self.api.request("POST", "/conversations", body)
-        return int(created["id"])
+    async def _open(
+        self, data: ConversationHandoff, customer: str, state: str
+    ) -> tuple[int, str | None]:
+        """The Chatwoot conversation, with the desk as ``state``, and the handoff whose note
+        it has. The state is recorded before the note: an agent may act as soon as it shows.
 
-    async def _contact(self, customer: str, data: Any) -> tuple[int, str]:
-        """The Chatwoot contact whose ``identifier`` is the hub's customer id, and its
-        ``source_id`` in the desk's inbox (created when missing)."""
-        found = await self._find_contact(customer)
-        if found is None:
-            name = (data.context.profile.display_name if data.context else None) or customer
-            body = {"inbox_id": self.config.inbox_id, "name": name, "identifier": customer}
-            try:
-                created = (await self.api.request("POST", "/contacts", body))["payload"]
-            except ApiRefused as exc:  # 422: created meanwhile by another process
-                found = await self._find_contact(customer)
-                if exc.status != 422 or found is None:
-                    raise
-            else:
-                return int(created["contact"]["id"]), str(created["contact_inbox"]["source_id"])
-        for contact_inbox in found.get("contact_inboxes") or []:
-            if (contact_inbox.get("inbox") or {}).get("id") == self.config.inbox_id:
-                return int(found["id"]), str(contact_inbox["source_id"])
-        added = await self.api.request(
-            "POST", f"/contacts/{found['id']}/contact_inboxes", {"inbox_id": self.config.inbox_id}
-        )
-        return int(found["id"]), str(added["source_id"])
+        At most one hub process opens a conversation in Chatwoot: each first claims it (a
+        row without a Chatwoot id, inserted by one process only: the primary key decides),
+        and only the claim's holder calls Chatwoot to find or create it. Another process
+        handling a handoff of the same conversation meanwhile polls the store until the
+        holder recorded the id, then reuses it (reopens it, posts its own note). A holder
+        that fails lets go of its claim; one that died leaves it until its lease ends (twice
+        the handler's timeout, after which the holder's handler was surely cancelled, with
+        room for clocks that differ between hosts), then the next handoff takes it over and
+        finds in Chatwoot whatever the dead one had opened. A waiter that runs out of
+        patience fails, and the consumer's retry schedule brings the event back later.
+        """
+        conversation_id, token = data.conversation_id, uuid.uuid4().hex
+        lease = 2 * self.config.handler_timeout
+        give_up, pause = self.table.clock() + min(WAIT_MAX, self.config.handler_timeout / 2), 0.05
+        while True:
+            claim = await self.table.claim(conversation_id, customer, token, lease)
+            if claim.mine:
+                return await self._opened(data, customer, state, token), None
+            if claim.mapped is not None:
+                chatwoot_id = claim.mapped.chatwoot_conversation_id
+                await self.api.request(
+                    "POST", f"/conversations/{chatwoot_id}/toggle_status", {"status": "open"}
+                )
+                await self.table.reopen(conversation_id, state)
+                return chatwoot_id, claim.mapped.last_handoff_event
+            if self.table.clock() >= give_up:
+                raise HandoffInProgress("another hub process is opening it in Chatwoot")
+            await self.sleep(pause)
+            pause = min(pause * 2, 1.0)
 
-    async def _find_contact(self, customer: str) -> Json | None:
-        answer = await self.api.request("GET", "/contacts/search", params={"q": customer})
-        matches = [c for c in answer.get("payload") or [] if c.get("identifier") == customer]
-        return matches[0] if matches else None
+    async def _opened(
+        self, data: ConversationHandoff, customer: str, state: str, token: str
+    ) -> int:
+        """Under the claim ``token``: find or open it in Chatwoot, and record it."""
+        try:
+            chatwoot_id = await self.opener.conversation(data.conversation_id, customer, data)
+        except BaseException:  # a timeout's cancellation too: a retry need not wait
+            await self.table.release(data.conversation_id, token)
+            raise
+        if not await self.table.settle(data.conversation_id, token, chatwoot_id, state):
+            # The lease ran out and another process took the claim over: its record stands.
+            raise HandoffInProgress("the claim to open it passed to another hub process")
+        return chatwoot_id
 
     async def _customer_said(self, conversation_id: str, data: MessageReceived) -> None:
         handoff = await self.table.get(conversation_id)

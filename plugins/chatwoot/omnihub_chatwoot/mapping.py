@@ -1,37 +1,32 @@
 """Which Chatwoot conversation a hub conversation was handed to, and whether it still is.
 
-Chatwoot itself is the source of truth: each Chatwoot conversation the plugin opens carries
-``omnihub_conversation_id`` and ``omnihub_customer_id`` in its ``additional_attributes``,
-which Chatwoot repeats in every webhook, so the webhook side needs no state at all and a
-lost table is rebuilt from Chatwoot (the contact's conversations) at the next handoff.
+The table ``chatwoot_handoffs`` (``schema.py``) lives in the hub's store, so every hub
+process sees one mapping: a webhook any process receives finds what another created.
+``state`` is ``opening`` while a process holds the claim to open the Chatwoot
+conversation (no Chatwoot id yet), then ``offered`` or ``active`` while the desk has it,
+``returned`` once control went back.
 
-This table is the fast path for the hub → Chatwoot direction: "is this customer message
-for an agent?" must not cost an API call per message. It is SQLite in the plugin's
-``data_dir`` (WAL, short transactions, ``INSERT … ON CONFLICT``), so several hub processes
-on one host share it safely; hub processes on several hosts need a shared ``data_dir`` or
-the core change proposed in the README.
+Chatwoot stays the source of truth: each conversation the plugin opens carries
+``omnihub_conversation_id`` and ``omnihub_customer_id`` in its ``additional_attributes``,
+which every webhook repeats, and a lost row is found again in Chatwoot (the contact's
+conversations) at the next handoff. The table is the fast path for "is this customer
+message for an agent?", which must not cost an API call per message.
+
+Every statement is short and no transaction awaits anything but the store (on SQLite the
+hub's one connection is held for the length of a transaction).
 """
 
 from __future__ import annotations
 
-import asyncio
-import sqlite3
 import time
-from contextlib import closing
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from pathlib import Path
+from typing import Any
 
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS handoffs (
-    conversation_id TEXT PRIMARY KEY,          -- the hub's
-    customer_id TEXT NOT NULL,
-    chatwoot_conversation_id INTEGER NOT NULL, -- Chatwoot's display id (used in its URLs)
-    state TEXT NOT NULL,                       -- offered | active | returned
-    last_handoff_event TEXT,                   -- the handoff whose note was posted
-    updated_at REAL NOT NULL
-)
-"""
+from hub import PluginDatabase
+
 LIVE = ("offered", "active")
+COLUMNS = "conversation_id, customer_id, chatwoot_conversation_id, state, last_handoff_event"
 
 
 @dataclass(frozen=True)
@@ -47,84 +42,144 @@ class Handoff:
         return self.state in LIVE
 
 
-class HandoffTable:
-    def __init__(self, path: Path):
-        self.path = path
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with closing(self._connect()) as db:
-            db.execute("PRAGMA journal_mode=WAL")
-            db.execute(SCHEMA)
+@dataclass(frozen=True)
+class Claim:
+    """What :meth:`HandoffTable.claim` found: the claim is ``mine``, or the conversation
+    is ``mapped`` already, or neither (another process is opening it)."""
 
-    def _connect(self) -> sqlite3.Connection:
-        return sqlite3.connect(self.path, timeout=10.0, isolation_level=None)
+    mine: bool = False
+    mapped: Handoff | None = None
+
+
+class HandoffTable:
+    def __init__(self, db: PluginDatabase, clock: Callable[[], float] = time.time):
+        self.db, self.clock = db, clock  # the clock of ``updated_at`` and of claims' leases
 
     async def get(self, conversation_id: str) -> Handoff | None:
-        return await asyncio.to_thread(self._get, conversation_id)
+        """The mapping, once the Chatwoot conversation exists (a claim is not one)."""
+        async with self.db.connection() as tx:
+            row = await tx.fetchone(
+                f"SELECT {COLUMNS} FROM chatwoot_handoffs "
+                "WHERE conversation_id = ? AND chatwoot_conversation_id IS NOT NULL",
+                conversation_id,
+            )
+        return None if row is None else _handoff(row)
 
-    def _get(self, conversation_id: str) -> Handoff | None:
-        with closing(self._connect()) as db:
-            row = db.execute(
-                "SELECT conversation_id, customer_id, chatwoot_conversation_id, state, "
-                "last_handoff_event FROM handoffs WHERE conversation_id = ?",
-                (conversation_id,),
-            ).fetchone()
-        return None if row is None else Handoff(*row)
-
-    async def save(
-        self,
-        conversation_id: str,
-        customer_id: str,
-        chatwoot_conversation_id: int,
-        state: str,
-        last_handoff_event: str | None = None,
-    ) -> None:
-        await asyncio.to_thread(
-            self._execute,
-            "INSERT INTO handoffs VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (conversation_id) DO "
-            "UPDATE SET chatwoot_conversation_id = excluded.chatwoot_conversation_id, "
-            "state = excluded.state, updated_at = excluded.updated_at, last_handoff_event = "
-            "COALESCE(excluded.last_handoff_event, handoffs.last_handoff_event)",
-            (
+    async def claim(
+        self, conversation_id: str, customer_id: str, token: str, lease: float
+    ) -> Claim:
+        """Claim the opening of the conversation in Chatwoot, unless it is mapped already or
+        another process's claim is still within its lease. One short transaction: the
+        primary key decides between processes (the insert's row count), and an expired claim
+        passes to whoever's conditional update changes it."""
+        now = self.clock()
+        async with self.db.transaction() as tx:
+            if await tx.execute(
+                "INSERT INTO chatwoot_handoffs (conversation_id, customer_id, state, "
+                "claimed_by, claim_until, updated_at) VALUES (?, ?, 'opening', ?, ?, ?) "
+                "ON CONFLICT (conversation_id) DO NOTHING",
                 conversation_id,
                 customer_id,
+                token,
+                now + lease,
+                now,
+            ):
+                return Claim(mine=True)
+            if await tx.execute(
+                "UPDATE chatwoot_handoffs SET claimed_by = ?, claim_until = ?, updated_at = ? "
+                "WHERE conversation_id = ? AND chatwoot_conversation_id IS NULL "
+                "AND claim_until <= ?",
+                token,
+                now + lease,
+                now,
+                conversation_id,
+                now,
+            ):
+                return Claim(mine=True)
+            row = await tx.fetchone(
+                f"SELECT {COLUMNS} FROM chatwoot_handoffs WHERE conversation_id = ?",
+                conversation_id,
+            )
+        # No row: erased between the statements, and the next attempt claims it.
+        return Claim(mapped=_handoff(row) if row is not None and row[2] is not None else None)
+
+    async def settle(
+        self, conversation_id: str, token: str, chatwoot_conversation_id: int, state: str
+    ) -> bool:
+        """Record the conversation the claim opened; False if the claim is no longer ours."""
+        async with self.db.connection() as tx:
+            changed = await tx.execute(
+                "UPDATE chatwoot_handoffs SET chatwoot_conversation_id = ?, state = ?, "
+                "claimed_by = NULL, claim_until = NULL, updated_at = ? "
+                "WHERE conversation_id = ? AND claimed_by = ?",
                 chatwoot_conversation_id,
                 state,
-                last_handoff_event,
-                time.time(),
-            ),
-        )
+                self.clock(),
+                conversation_id,
+                token,
+            )
+        return changed == 1
+
+    async def release(self, conversation_id: str, token: str) -> None:
+        """Give up a claim whose opening failed, so a retry need not wait for its lease."""
+        async with self.db.connection() as tx:
+            await tx.execute(
+                "DELETE FROM chatwoot_handoffs WHERE conversation_id = ? AND claimed_by = ? "
+                "AND chatwoot_conversation_id IS NULL",
+                conversation_id,
+                token,
+            )
 
     async def set_state(self, conversation_id: str, state: str) -> bool:
         """Move a live handoff to ``state``; False if it was not live (nothing changed)."""
-        changed = await asyncio.to_thread(
-            self._execute,
-            "UPDATE handoffs SET state = ?, updated_at = ? "
-            "WHERE conversation_id = ? AND state IN ('offered', 'active')",
-            (state, time.time(), conversation_id),
+        return await self._update(
+            "state = ?, updated_at = ? WHERE conversation_id = ? AND state IN (?, ?)",
+            state,
+            self.clock(),
+            conversation_id,
+            *LIVE,
         )
-        return changed > 0
+
+    async def set_state_from(self, conversation_id: str, current: str, state: str) -> bool:
+        return await self._update(
+            "state = ?, updated_at = ? WHERE conversation_id = ? AND state = ?",
+            state,
+            self.clock(),
+            conversation_id,
+            current,
+        )
+
+    async def reopen(self, conversation_id: str, state: str) -> bool:
+        """A mapped conversation is with the desk again (``offered`` or ``active``)."""
+        return await self._update(
+            "state = ?, updated_at = ? WHERE conversation_id = ? "
+            "AND chatwoot_conversation_id IS NOT NULL",
+            state,
+            self.clock(),
+            conversation_id,
+        )
 
     async def noted(self, conversation_id: str, handoff_event: str) -> None:
         """The note of ``handoff_event`` is posted: a redelivery must not post it again."""
-        await asyncio.to_thread(
-            self._execute,
-            "UPDATE handoffs SET last_handoff_event = ? WHERE conversation_id = ?",
-            (handoff_event, conversation_id),
-        )
-
-    async def set_state_from(self, conversation_id: str, current: str, state: str) -> None:
-        await asyncio.to_thread(
-            self._execute,
-            "UPDATE handoffs SET state = ?, updated_at = ? WHERE conversation_id = ? AND state = ?",
-            (state, time.time(), conversation_id, current),
+        await self._update(
+            "last_handoff_event = ? WHERE conversation_id = ?", handoff_event, conversation_id
         )
 
     async def forget_customers(self, customer_ids: tuple[str, ...]) -> int:
         marks = ", ".join("?" for _ in customer_ids)
-        return await asyncio.to_thread(
-            self._execute, f"DELETE FROM handoffs WHERE customer_id IN ({marks})", customer_ids
-        )
+        async with self.db.connection() as tx:
+            return await tx.execute(
+                f"DELETE FROM chatwoot_handoffs WHERE customer_id IN ({marks})", *customer_ids
+            )
 
-    def _execute(self, sql: str, args: tuple[object, ...]) -> int:
-        with closing(self._connect()) as db:
-            return db.execute(sql, args).rowcount
+    async def _update(self, assignments_and_where: str, *args: object) -> bool:
+        async with self.db.connection() as tx:
+            changed = await tx.execute(
+                f"UPDATE chatwoot_handoffs SET {assignments_and_where}", *args
+            )
+        return changed > 0
+
+
+def _handoff(row: Sequence[Any]) -> Handoff:
+    conversation_id, customer_id, chatwoot_id, state, last_event = row
+    return Handoff(conversation_id, customer_id, int(chatwoot_id), state, last_event)

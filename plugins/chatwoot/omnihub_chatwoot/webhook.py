@@ -23,8 +23,8 @@ from aiohttp import web
 from hub import CloudEvent, PluginContext
 
 from .config import ChatwootConfig
-from .desk import HUB_CONVERSATION, HUB_CUSTOMER
 from .mapping import HandoffTable
+from .opening import HUB_CONVERSATION, HUB_CUSTOMER
 from .signature import Unauthenticated, authenticate
 
 SOURCE = "/plugins/chatwoot"
