@@ -208,13 +208,14 @@ LISTINGS: dict[str, str] = {
 }
 
 
-async def listing(tx: Tx, status: str, at: float, window: float, limit: int) -> list[Erasure]:
+async def listing(
+    tx: Tx, status: str, at: float, window: float, limit: int | None = None
+) -> list[Erasure]:
     """Requests in ``status`` (a key of ``LISTINGS``) at time ``at``, ``window`` seconds
     being "soon"; the nearest deadline first, finished ones the newest first."""
-    where = LISTINGS[status]
-    args = {"overdue": [at], "due_soon": [at, at + window]}.get(status, [])
+    args: list[Any] = {"overdue": [at], "due_soon": [at, at + window]}.get(status, [])
     order = "finished_at DESC, id" if status == "done" else "deadline, id"
-    rows = await tx.fetch(
-        f"SELECT id FROM erasures WHERE {where} ORDER BY {order} LIMIT ?", *args, limit
-    )
-    return await load_all(tx, rows)
+    sql = f"SELECT id FROM erasures WHERE {LISTINGS[status]} ORDER BY {order}"
+    if limit is not None:
+        sql, args = sql + " LIMIT ?", [*args, limit]
+    return await load_all(tx, await tx.fetch(sql, *args))
