@@ -97,6 +97,8 @@ class PrivacySection(Section):
     # customer's own messages. A recorded revocation still wins.
     default_allowed: list[str] = ["service"]
     erasure_deadline_days: int = Field(15, ge=1)  # LGPD Art. 19: 15 days
+    # Unfinished erasures due within this many days count as due soon (a metric, a listing).
+    erasure_due_soon_days: int = Field(3, ge=0)
     # Salt of the hashes that keep erased identifiers suppressed; keep it secret and stable.
     suppression_salt: SecretStr = SecretStr("omnihub-default-suppression-salt")
     consumers: dict[str, ConsumerOverride] = {}

@@ -79,10 +79,33 @@ class Metrics:
             namespace=NAMESPACE,
             registry=self.registry,
         )
+        self.erasures_overdue = self._gauge(
+            "erasures_overdue",
+            "Unfinished erasure requests past their deadline, by system not done yet.",
+            "system",
+        )
+        self.erasures_due_soon = self._gauge(
+            "erasures_due_soon",
+            "Unfinished erasure requests due within [privacy] erasure_due_soon_days, "
+            "by system not done yet.",
+            "system",
+        )
         self._queue_depth_source: QueueDepthSource | None = None
 
     def _counter(self, name: str, documentation: str, *labels: str) -> Counter:
         return Counter(name, documentation, labels, namespace=NAMESPACE, registry=self.registry)
+
+    def _gauge(self, name: str, documentation: str, *labels: str) -> Gauge:
+        return Gauge(name, documentation, labels, namespace=NAMESPACE, registry=self.registry)
+
+    def update_erasure_deadlines(
+        self, overdue: Mapping[str, int], due_soon: Mapping[str, int]
+    ) -> None:
+        """Replace both erasure gauges: a system no longer late disappears."""
+        for gauge, counts in ((self.erasures_overdue, overdue), (self.erasures_due_soon, due_soon)):
+            gauge.clear()
+            for system, count in counts.items():
+                gauge.labels(system=system).set(count)
 
     def update_queue_depths(self, depths: Mapping[str, int]) -> None:
         """Replace the queue depth gauge with ``depths``; a queue that is gone disappears."""

@@ -188,11 +188,22 @@ class Health:
 
 @dataclass(frozen=True)
 class ErasureRequest:
-    """A customer's data must go (LGPD Art. 18 VI / GDPR Art. 17)."""
+    """A customer's data must go (LGPD Art. 18 VI / GDPR Art. 17).
+
+    ``customer_ids`` (the surviving id and every id merged into it) are always complete:
+    the hub keeps them with the request. ``identifiers`` (phones, e-mails, channel and CRM
+    ids) come only on the first call, while the hub still holds them: a retry of a plugin
+    that failed comes after the hub deleted them, and the hub keeps none in clear. So erase
+    by customer id (keep your own customer id → record mapping, or store the customer id
+    on the record in your system); a plugin that can only reach its records by an
+    identifier must not raise and lose it: answer ``pending``, keep that work in its own
+    table until its system is reached, then post the receipt
+    (``POST /api/v1/erasures/{request_id}/receipts/{system}``). See docs/privacy.md.
+    """
 
     request_id: str
     customer_id: str  # the surviving profile's id
-    identifiers: tuple[Identifier, ...] = ()
+    identifiers: tuple[Identifier, ...] = ()  # first call only: empty on a retry
     merged_ids: tuple[str, ...] = ()  # ids of profiles merged into it: they name her too
 
     @property

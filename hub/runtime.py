@@ -39,6 +39,7 @@ from .external import ExternalConsumers
 from .identity import IdentityService
 from .maintenance import (
     CLAIM_PURGE_INTERVAL,
+    ERASURE_DEADLINE_INTERVAL,
     EXTERNAL_SYNC_INTERVAL,
     OFFER_CHECK_INTERVAL,
     OUTBOX_SWEEP_INTERVAL,
@@ -60,6 +61,7 @@ from .plugin_store import collect_migrations, migrate_plugins
 from .plugins import PluginInfo, PluginSet, await_maybe, load_plugins
 from .privacy.audit import AuditLog
 from .privacy.consent import ConsentLedger, LedgerConsent
+from .privacy.deadlines import ErasureDeadlines
 from .privacy.erasure import Erasures
 from .privacy.suppression import Suppression
 from .stages import ConsentStage, IdentityStage
@@ -133,6 +135,7 @@ class Hub:
             self.erase_customer,
             self.publish_out,
         )
+        self.erasure_deadlines = ErasureDeadlines(self.store, self.metrics, config.privacy)
         consent_stage = consent or LedgerConsent(self.consent)
         if isinstance(consent_stage, LedgerConsent):  # stamped in the identity transaction
             self.identity.resolver.consent = consent_stage
@@ -266,6 +269,10 @@ class Hub:
         await self.external.sync()
         self._tasks.append(every(EXTERNAL_SYNC_INTERVAL, self.external.sync, "sync_external"))
         self._tasks.append(every(OFFER_CHECK_INTERVAL, self.switchboard.expire_offers, "offers"))
+        deadlines = self.erasure_deadlines.check
+        self._tasks.append(
+            every(ERASURE_DEADLINE_INTERVAL, deadlines, "erasure_deadlines", at_once=True)
+        )
         self.started = True
         log.info("hub_started", broker=self.broker.url.split("://")[0], consumers=len(self.runners))
 

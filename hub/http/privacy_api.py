@@ -11,18 +11,27 @@ from omnihub_contracts import FieldError
 from ..config import ApiToken
 from ..privacy.erasure import now
 from ..privacy.export import export
-from ..privacy.requests import RECEIPT_STATUSES, Receipt
+from ..privacy.requests import LISTINGS, RECEIPT_STATUSES, Receipt
 from .api import read_json
 from .auth import Forbidden
 from .keys import AUTH_KEY, HUB_KEY
 from .problem import problem
 
 SYSTEM = re.compile(r"^[a-z][a-z0-9_]{0,59}$")
-MAX_AUDIT = 1000
+MAX_LIMIT = 1000  # of a listing: audit entries, erasures
 
 
 def _field_problem(field: str, message: str) -> web.Response:
     return problem(400, "Invalid request", errors=[FieldError(field, message)])
+
+
+def _limit(request: web.Request) -> int | None:
+    """The query's ``limit`` (1 to ``MAX_LIMIT``, default 100); None when invalid."""
+    try:
+        limit = int(request.query.get("limit", "100"))
+    except ValueError:
+        return None
+    return limit if 1 <= limit <= MAX_LIMIT else None
 
 
 def _require_any(request: web.Request, *scopes: str) -> ApiToken:
@@ -78,6 +87,21 @@ async def get_erasure(request: web.Request) -> web.Response:
     return web.json_response(erasure.view())
 
 
+async def list_erasures(request: web.Request) -> web.Response:
+    token = _require_any(request, "erasure:write", "audit:read")
+    status = request.query.get("status", "unfinished")
+    if status not in LISTINGS:
+        return _field_problem("status", f"one of {sorted(LISTINGS)}")
+    limit = _limit(request)
+    if limit is None:
+        return _field_problem("limit", f"must be an integer from 1 to {MAX_LIMIT}")
+    hub = request.app[HUB_KEY]
+    at = now()
+    found = await hub.erasure_deadlines.listing(status, limit, at)
+    await hub.audit.record(token.name, "erasure.list", None, f"status {status}")
+    return web.json_response({"erasures": [e.view(at) for e in found]})
+
+
 async def post_receipt(request: web.Request) -> web.Response:
     token = request.app[AUTH_KEY].require(request, "erasure:write")
     erasure_id, system = request.match_info["erasure_id"], request.match_info["system"]
@@ -114,12 +138,9 @@ async def get_export(request: web.Request) -> web.Response:
 
 async def get_audit(request: web.Request) -> web.Response:
     request.app[AUTH_KEY].require(request, "audit:read")
-    try:
-        limit = int(request.query.get("limit", "100"))
-        if not 1 <= limit <= MAX_AUDIT:
-            raise ValueError
-    except ValueError:
-        return _field_problem("limit", f"must be an integer from 1 to {MAX_AUDIT}")
+    limit = _limit(request)
+    if limit is None:
+        return _field_problem("limit", f"must be an integer from 1 to {MAX_LIMIT}")
     customer_id = request.query.get("customer_id") or None
     entries = await request.app[HUB_KEY].audit.entries(customer_id, limit)
     return web.json_response({"entries": [e.view() for e in entries]})
@@ -128,6 +149,7 @@ async def get_audit(request: web.Request) -> web.Response:
 def add_routes(app: web.Application) -> None:
     app.router.add_post("/api/v1/customers/{customer_id}/erasure", post_erasure)
     app.router.add_get("/api/v1/customers/{customer_id}/export", get_export)
+    app.router.add_get("/api/v1/erasures", list_erasures)
     app.router.add_get("/api/v1/erasures/{erasure_id}", get_erasure)
     app.router.add_post("/api/v1/erasures/{erasure_id}/receipts/{system}", post_receipt)
     app.router.add_get("/api/v1/audit", get_audit)

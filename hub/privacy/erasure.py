@@ -6,7 +6,9 @@ plugin's ``hub_erase_customer`` (receipts) → delete the hub's own rows (receip
 ``omnihub``) → once every receipt is final, ``customer.erased``.
 
 Each step can run again: a request that is not done is reused, not duplicated, and a
-retry calls only the systems without a receipt or with a failed one. Systems that answer
+retry calls only the systems without a receipt or with a failed one. The request keeps
+every customer id it covers, so a retry names them all once the hub's rows are gone; it
+never keeps the identifiers, so only the first run hands them to the plugins. Systems that answer
 ``pending`` confirm later through ``POST /api/v1/erasures/{id}/receipts/{system}``.
 Erasure events carry no consent snapshot: every consumer must get them.
 """
@@ -28,13 +30,12 @@ from ..plugin_api import ErasureReceipt, ErasureRequest
 from ..store import SqlStore
 from . import requests
 from .forget import forget, identifier_keys, person_ids
-from .requests import Erasure, Receipt
+from .requests import HUB_SYSTEM, Erasure, Receipt
 from .suppression import Suppression
 
 log = structlog.get_logger("hub.privacy")
 
 SOURCE = "/hub/privacy"
-HUB_SYSTEM = "omnihub"
 # (request, systems to leave out) → a receipt per plugin that holds something
 PluginEraser = Callable[[ErasureRequest, Collection[str]], Awaitable[dict[str, ErasureReceipt]]]
 Publisher = Callable[[CloudEvent], Awaitable[None]]
@@ -72,7 +73,8 @@ class Erasures:
         latest = earlier[-1]  # already erased: retry what is unfinished, else just answer
         if latest.status == "done":
             return latest
-        return await self._erase(customer_id, [customer_id], [], latest.requested_by)
+        primary = latest.customer_id or customer_id
+        return await self._erase(primary, latest.customer_ids, [], latest.requested_by)
 
     async def from_event(self, event: CloudEvent) -> None:
         """A CRM's ``customer.erasure_requested``: by ``customerid`` or identifiers only."""
@@ -122,6 +124,9 @@ class Erasures:
         ids = list(dict.fromkeys(i for i in ids if i))
         identifiers = list({(i.kind, i.value): i for i in identifiers}.values())
         erasure, reused = await self._record(primary, ids, requested_by, stated_deadline)
+        if reused:  # what the first run knew: the rows it came from may be gone by now
+            primary = erasure.customer_id or primary
+            ids = list(dict.fromkeys([*ids, *erasure.customer_ids]))
         keys = self._keys(identifiers)
         async with self.store.db.transaction() as tx:
             await tx.lock_keys(f"identifier {k}" for k in keys)
@@ -149,7 +154,8 @@ class Erasures:
             await tx.lock_keys(f"erasure {i}" for i in ids)
             unfinished = [e for e in await requests.of_customers(tx, ids) if e.status != "done"]
             if unfinished:
-                return unfinished[-1], True
+                await requests.cover(tx, unfinished[-1].id, ids)
+                return await requests.load(tx, unfinished[-1].id) or unfinished[-1], True
             deadline = at + self.deadline_seconds
             if stated_deadline is not None:
                 deadline = min(deadline, stated_deadline)
@@ -157,6 +163,7 @@ class Erasures:
                 requests.new_erasure_id(), primary, requested_by, at, deadline, "pending", None
             )
             await requests.insert(tx, erasure)
+            await requests.cover(tx, erasure.id, ids)
         log.info("erasure_recorded", erasure=erasure.id)
         return erasure, False
 
@@ -179,6 +186,7 @@ class Erasures:
             held = await identifier_keys(tx, everyone) if everyone else []
             digests = self.suppression.digests(held, everyone)
             await self.suppression.add(tx, erasure_id, digests, now())
+            await requests.cover(tx, erasure_id, everyone)  # merged since: retries name them
             removed = await forget(tx, everyone, erasure_id)
             receipt = Receipt(HUB_SYSTEM, "done", removed, f"{removed} row(s) deleted", now())
             await requests.put_receipt(tx, erasure_id, receipt, add_items=True)

@@ -3,11 +3,17 @@
 A request is ``pending`` while some receipt is, ``failed`` while some receipt failed (a
 retry or a confirmation settles it), ``done`` once every receipt is final (``done`` or
 ``not_applicable``). Receipts say what a system did, never what it held.
+
+A request also keeps every customer id it covers (``erasure_customers``: the surviving id
+and the ids merged into it), so a retry after the hub's rows are gone still names them
+all. Opaque hub ids only: identifiers (phones, e-mails) are never kept.
 """
 
 from __future__ import annotations
 
+import time
 import uuid
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -17,6 +23,7 @@ from ..store.database import placeholders
 
 RECEIPT_STATUSES = frozenset({"done", "pending", "failed", "not_applicable"})
 FINAL = frozenset({"done", "not_applicable"})
+HUB_SYSTEM = "omnihub"  # the receipt of the hub's own rows
 COLUMNS = "id, customer_id, requested_by, requested_at, deadline, status, finished_at"
 
 
@@ -52,15 +59,37 @@ class Erasure:
     status: str
     finished_at: float | None
     receipts: tuple[Receipt, ...] = ()
+    merged_ids: tuple[str, ...] = ()  # ids merged into ``customer_id``: the person too
 
-    def view(self) -> dict[str, Any]:
+    @property
+    def customer_ids(self) -> tuple[str, ...]:
+        return tuple(i for i in (self.customer_id, *self.merged_ids) if i)
+
+    @property
+    def waiting_on(self) -> tuple[str, ...]:
+        """Systems whose part is not final; the hub's own while its receipt is missing
+        (a run that stopped before deleting the hub's rows)."""
+        if self.status == "done":
+            return ()
+        waiting = [r.system for r in self.receipts if r.status not in FINAL]
+        if HUB_SYSTEM not in {r.system for r in self.receipts}:
+            waiting.append(HUB_SYSTEM)
+        return tuple(sorted(waiting))
+
+    def overdue(self, at: float) -> bool:
+        return self.status != "done" and self.deadline < at
+
+    def view(self, at: float | None = None) -> dict[str, Any]:
         return {
             "id": self.id,
             "customer_id": self.customer_id or None,
+            "merged_ids": list(self.merged_ids),
             "requested_by": self.requested_by,
             "requested_at": iso(self.requested_at),
             "deadline": iso(self.deadline),
             "status": self.status,
+            "overdue": self.overdue(time.time() if at is None else at),
+            "waiting_on": list(self.waiting_on),
             "finished_at": iso(self.finished_at),
             "receipts": [r.view() for r in self.receipts],
         }
@@ -82,24 +111,48 @@ async def load(tx: Tx, erasure_id: str) -> Erasure | None:
         "WHERE erasure_id = ? ORDER BY system",
         erasure_id,
     )
-    eid, customer_id, requested_by, requested_at, deadline, status, finished_at = row
-    receipts = tuple(Receipt(*r) for r in rows)
-    return Erasure(
-        eid, customer_id, requested_by, requested_at, deadline, status, finished_at, receipts
+    covered = await tx.fetch(
+        "SELECT customer_id FROM erasure_customers WHERE erasure_id = ? ORDER BY customer_id",
+        erasure_id,
     )
+    eid, customer_id, requested_by, requested_at, deadline, status, finished_at = row
+    return Erasure(
+        eid,
+        customer_id,
+        requested_by,
+        requested_at,
+        deadline,
+        status,
+        finished_at,
+        receipts=tuple(Receipt(*r) for r in rows),
+        merged_ids=tuple(c for (c,) in covered if c != customer_id),
+    )
+
+
+async def load_all(tx: Tx, rows: Iterable[Any]) -> list[Erasure]:
+    found = [await load(tx, r[0]) for r in rows]
+    return [e for e in found if e is not None]
 
 
 async def of_customers(tx: Tx, customer_ids: list[str]) -> list[Erasure]:
-    """Requests naming any of ``customer_ids``, oldest first."""
+    """Requests covering any of ``customer_ids`` (surviving or merged), oldest first."""
     if not customer_ids:
         return []
     rows = await tx.fetch(
-        f"SELECT id FROM erasures WHERE customer_id IN ({placeholders(len(customer_ids))}) "
-        "ORDER BY requested_at, id",
+        "SELECT id FROM erasures WHERE id IN (SELECT erasure_id FROM erasure_customers "
+        f"WHERE customer_id IN ({placeholders(len(customer_ids))})) ORDER BY requested_at, id",
         *customer_ids,
     )
-    found = [await load(tx, r[0]) for r in rows]
-    return [e for e in found if e is not None]
+    return await load_all(tx, rows)
+
+
+async def cover(tx: Tx, erasure_id: str, customer_ids: Iterable[str]) -> None:
+    """Record that the request covers ``customer_ids`` too (kept for its retries)."""
+    await tx.executemany(
+        "INSERT INTO erasure_customers (erasure_id, customer_id) VALUES (?, ?) "
+        "ON CONFLICT (erasure_id, customer_id) DO NOTHING",
+        [(erasure_id, c) for c in dict.fromkeys(customer_ids) if c],
+    )
 
 
 async def insert(tx: Tx, erasure: Erasure) -> None:
@@ -141,3 +194,28 @@ async def set_status(tx: Tx, erasure_id: str, status: str, finished_at: float | 
         finished_at,
         erasure_id,
     )
+
+
+# Listings: a request status, or ``unfinished`` (pending or failed), ``overdue``
+# (unfinished past its deadline), ``due_soon`` (unfinished, due within the window).
+LISTINGS: dict[str, str] = {
+    "unfinished": "status <> 'done'",
+    "overdue": "status <> 'done' AND deadline < ?",
+    "due_soon": "status <> 'done' AND deadline >= ? AND deadline < ?",
+    "pending": "status = 'pending'",
+    "failed": "status = 'failed'",
+    "done": "status = 'done'",
+}
+
+
+async def listing(
+    tx: Tx, status: str, at: float, window: float, limit: int | None = None
+) -> list[Erasure]:
+    """Requests in ``status`` (a key of ``LISTINGS``) at time ``at``, ``window`` seconds
+    being "soon"; the nearest deadline first, finished ones the newest first."""
+    args: list[Any] = {"overdue": [at], "due_soon": [at, at + window]}.get(status, [])
+    order = "finished_at DESC, id" if status == "done" else "deadline, id"
+    sql = f"SELECT id FROM erasures WHERE {LISTINGS[status]} ORDER BY {order}"
+    if limit is not None:
+        sql, args = sql + " LIMIT ?", [*args, limit]
+    return await load_all(tx, await tx.fetch(sql, *args))

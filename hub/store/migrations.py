@@ -203,6 +203,21 @@ MIGRATIONS: list[str] = [
         WHERE offer_to IS NOT NULL;
     CREATE INDEX audit_log_at ON audit_log (at, seq);
     """,
+    # 10: every customer id an erasure covers (the surviving id and those merged into it):
+    # once the hub's rows are deleted, a retry still names them all to the plugins, and a
+    # merged id still finds its request. Opaque hub ids, never an identifier's value.
+    # Unfinished requests by deadline, for the deadline check (a small, partial index).
+    """
+    CREATE TABLE erasure_customers (
+        erasure_id TEXT NOT NULL,
+        customer_id TEXT NOT NULL,
+        PRIMARY KEY (erasure_id, customer_id)
+    ) {without_rowid};
+    CREATE INDEX erasure_customers_customer ON erasure_customers (customer_id);
+    INSERT INTO erasure_customers (erasure_id, customer_id)
+        SELECT id, customer_id FROM erasures WHERE customer_id <> '';
+    CREATE INDEX erasures_unfinished ON erasures (deadline) WHERE status <> 'done';
+    """,
 ]
 
 _MIGRATION_LOCK = 7_402_215_001  # any constant shared by every hub of this schema

@@ -34,10 +34,12 @@ class FlakyCrm:
 
     def __init__(self) -> None:
         self.calls = 0
+        self.requests: list[ErasureRequest] = []
 
     @hookimpl
     async def hub_erase_customer(self, request: ErasureRequest) -> ErasureReceipt:
         self.calls += 1
+        self.requests.append(request)
         if self.calls == 1:
             raise ConnectionError("the CRM is down")
         return ErasureReceipt("done", "contact deleted", items=1)

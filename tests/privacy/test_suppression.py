@@ -58,7 +58,8 @@ async def test_the_erased_phone_is_suppressed_until_consent_lifts_it(
     assert suppressed(harness, "message.received") == 1
     assert suppressed(harness, "customer.updated") == 1
     assert await lookup(harness, "phone:+5511999999999") == []
-    assert await rows_naming(harness.hub.store, ["Voltei", "gold", ana["id"]]) == {"erasures": 1}
+    named = await rows_naming(harness.hub.store, ["Voltei", "gold", ana["id"]])
+    assert named == {"erasures": 1, "erasure_customers": 1}  # the erasure record only
 
     # She comes back and agrees again on WhatsApp: the consent lifts what it carries.
     optin = consent_granted(
