@@ -9,7 +9,8 @@ from omnihub_contracts import InvalidEvent
 
 from ..broker import BrokerUnavailable
 from ..config import SCOPES, ConfigError
-from ..runtime import Hub, PartialPublish
+from ..publishing import PartialPublish
+from ..runtime import Hub
 from . import (
     api,
     consent_api,
