@@ -15,6 +15,7 @@ the server is down, and fail instead under ``CI=true``.
 """
 
 from .database import plugin_database
+from .fake_http import fake_http_servers
 from .harness import (
     ADMIN_TOKEN,
     FAST_RETRY,
@@ -50,6 +51,7 @@ __all__ = [
     "amqp_session_url",
     "broker_url",
     "eventually",
+    "fake_http_servers",
     "hub_factory",
     "make_config",
     "omnihub_admin_token",

@@ -9,11 +9,12 @@ from typing import Any
 
 import pytest
 from aiohttp import web
-from aiohttp.test_utils import TestServer
 from assistant_support import default_knowledge, new_assistant
 from omnihub_assistant import Assistant, LlmClient, LlmConfig, LlmError, Turn
 from structlog.testing import capture_logs
 from tenacity import wait_none
+
+from hub.testing import fake_http_servers
 
 Reply = Callable[[dict[str, Any]], web.StreamResponse]
 
@@ -73,14 +74,11 @@ class FakeLlm:
 @pytest.fixture
 async def fake_llm() -> AsyncIterator[FakeLlm]:
     fake = FakeLlm()
-    app = web.Application()
-    app.router.add_post("/v1/chat/completions", fake.handle)
-    server = TestServer(app)
-    await server.start_server()
-    fake.url = str(server.make_url("/v1"))
-    yield fake
-    fake.release.set()
-    await server.close()
+    async with fake_http_servers() as serve:
+        server = await serve(fake.handle, method="POST", path="/v1/chat/completions")
+        fake.url = str(server.make_url("/v1"))
+        yield fake
+        fake.release.set()
 
 
 async def ask(assistant: Assistant, text: str = QUESTION, **kwargs: Any) -> Any:

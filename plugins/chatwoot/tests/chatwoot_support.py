@@ -16,6 +16,8 @@ import pytest_asyncio
 from aiohttp import web
 from aiohttp.test_utils import TestServer
 
+from hub.testing import fake_http_servers
+
 FIXTURES = Path(__file__).parent / "fixtures"
 TOKEN = "chatwoot-user-access-token"
 WEBHOOK_TOKEN = "omnihub-webhook-token-0123456789"
@@ -167,18 +169,11 @@ FakeChatwootFactory = Callable[..., Awaitable[FakeChatwoot]]
 
 @pytest_asyncio.fixture
 async def fake_chatwoot() -> AsyncIterator[FakeChatwootFactory]:
-    started: list[FakeChatwoot] = []
+    async with fake_http_servers() as serve:
 
-    async def start(respond: Responder | None = None) -> FakeChatwoot:
-        fake = FakeChatwoot(respond)
-        app = web.Application()
-        app.router.add_route("*", "/{tail:.*}", fake.handle)
-        fake.server = TestServer(app)
-        await fake.server.start_server()
-        started.append(fake)
-        return fake
+        async def start(respond: Responder | None = None) -> FakeChatwoot:
+            fake = FakeChatwoot(respond)
+            fake.server = await serve(fake.handle)
+            return fake
 
-    yield start
-    for fake in started:
-        assert fake.server is not None
-        await fake.server.close()
+        yield start

@@ -17,6 +17,7 @@ from aiohttp.test_utils import TestServer
 from omnihub_hubspot.signature import signature_v3
 
 from hub import Identifier
+from hub.testing import fake_http_servers
 
 FIXTURES = Path(__file__).parent / "fixtures"
 CLIENT_SECRET = "yyyyyyyy-yyyy-yyyy-yyyy-yyyyyyyyyyyy"  # HubSpot's documentation secret
@@ -121,21 +122,14 @@ FakeHubSpotFactory = Callable[..., Awaitable[FakeHubSpot]]
 
 @pytest_asyncio.fixture
 async def fake_hubspot() -> AsyncIterator[FakeHubSpotFactory]:
-    started: list[FakeHubSpot] = []
+    async with fake_http_servers() as serve:
 
-    async def start(respond: ApiResponder | None = None) -> FakeHubSpot:
-        fake = FakeHubSpot(respond)
-        app = web.Application()
-        app.router.add_route("*", "/{tail:.*}", fake.handle)
-        fake.server = TestServer(app)
-        await fake.server.start_server()
-        started.append(fake)
-        return fake
+        async def start(respond: ApiResponder | None = None) -> FakeHubSpot:
+            fake = FakeHubSpot(respond)
+            fake.server = await serve(fake.handle)
+            return fake
 
-    yield start
-    for fake in started:
-        assert fake.server is not None
-        await fake.server.close()
+        yield start
 
 
 def signed_headers(

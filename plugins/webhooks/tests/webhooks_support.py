@@ -14,6 +14,7 @@ from aiohttp import web
 from aiohttp.test_utils import TestServer
 
 from hub import CloudEvent
+from hub.testing import fake_http_servers
 
 KEY = b"omnihub-test-signing-key-32bytes"
 SECRET = "whsec_" + base64.b64encode(KEY).decode()
@@ -75,21 +76,17 @@ ReceiverFactory = Callable[..., Awaitable[Receiver]]
 @pytest_asyncio.fixture
 async def receiver_factory() -> AsyncIterator[ReceiverFactory]:
     started: list[Receiver] = []
+    async with fake_http_servers() as serve:
 
-    async def start(respond: Responder | None = None, *, hang: bool = False) -> Receiver:
-        receiver = Receiver(respond, hang)
-        app = web.Application()
-        app.router.add_post("/hook", receiver.handle)
-        receiver.server = TestServer(app)
-        await receiver.server.start_server()
-        started.append(receiver)
-        return receiver
+        async def start(respond: Responder | None = None, *, hang: bool = False) -> Receiver:
+            receiver = Receiver(respond, hang)
+            receiver.server = await serve(receiver.handle, method="POST", path="/hook")
+            started.append(receiver)
+            return receiver
 
-    yield start
-    for receiver in started:
-        assert receiver.server is not None
-        receiver.released.set()
-        await receiver.server.close()
+        yield start
+        for receiver in started:
+            receiver.released.set()  # hanging handlers end before their server closes
 
 
 def updated(customer: str, n: int, *, plan: str | None = None) -> CloudEvent:
