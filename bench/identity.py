@@ -19,7 +19,6 @@ import json
 import os
 import platform
 import shutil
-import signal
 import sys
 import tempfile
 import time
@@ -45,6 +44,7 @@ from bench.lib.identity_db import (
 )
 from bench.lib.identity_report import as_json, merges, table, target
 from bench.lib.identity_runs import lookups, raw_transactions, resolutions
+from bench.lib.procs import interruptible
 from bench.lib.settings import REPO
 from bench.run import busy_cores, machine, revision, wait_quiet
 from hub.identity import IdentityService
@@ -189,28 +189,10 @@ async def main_async(args: argparse.Namespace) -> int:
     return 0
 
 
-async def interruptible(args: argparse.Namespace) -> int:
-    """SIGINT/SIGTERM cancel the run, so the ``finally`` blocks drop the database and
-    delete the SQLite file; a second signal does not interrupt that clean-up."""
-    loop, task = asyncio.get_running_loop(), asyncio.current_task()
-    assert task is not None
-
-    def stop(sig: signal.Signals) -> None:
-        print(f"\n{sig.name}: cleaning up", flush=True)
-        for each in (signal.SIGINT, signal.SIGTERM):
-            loop.add_signal_handler(each, lambda: None)
-        task.cancel()
-
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(sig, stop, sig)
-    try:
-        return await main_async(args)
-    except asyncio.CancelledError:
-        return 130
-
-
 def main() -> int:
-    return asyncio.run(interruptible(parse_args()))
+    return asyncio.run(
+        interruptible(main_async(parse_args()), "cleaning up (database, SQLite file)")
+    )
 
 
 if __name__ == "__main__":

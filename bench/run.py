@@ -19,7 +19,6 @@ import json
 import os
 import platform
 import shutil
-import signal
 import subprocess
 import sys
 import tempfile
@@ -33,7 +32,7 @@ from yarl import URL
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # `bench` as a package
 
 from bench.lib import report
-from bench.lib.procs import CpuMeter, busy_seconds, find_rabbitmq
+from bench.lib.procs import CpuMeter, busy_seconds, find_rabbitmq, interruptible
 from bench.lib.settings import REPO, Settings
 from bench.lib.stats import Result, median_run
 from bench.scenarios import omnihub, raw_aiopika, relay
@@ -298,30 +297,10 @@ async def main_async(args: argparse.Namespace) -> int:
     return 0 if results else 1
 
 
-async def interruptible(args: argparse.Namespace) -> int:
-    """SIGINT/SIGTERM cancel the run, so every ``finally`` stops what it started and
-    deletes what it declared (a background job may even have SIGINT ignored)."""
-    loop = asyncio.get_running_loop()
-    task = asyncio.current_task()
-    assert task is not None
-
-    def stop(sig: signal.Signals) -> None:
-        print(f"\n{sig.name}: stopping processes and deleting queues first", flush=True)
-        for each in (signal.SIGINT, signal.SIGTERM):  # once: a second one must not
-            loop.remove_signal_handler(each)  # interrupt the clean-up
-            loop.add_signal_handler(each, lambda: None)
-        task.cancel()
-
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(sig, stop, sig)
-    try:
-        return await main_async(args)
-    except asyncio.CancelledError:
-        return 130
-
-
 def main() -> int:
-    return asyncio.run(interruptible(parse_args()))
+    return asyncio.run(
+        interruptible(main_async(parse_args()), "stopping processes and deleting queues first")
+    )
 
 
 if __name__ == "__main__":

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import os
 import signal
 import subprocess
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Awaitable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -153,3 +154,25 @@ def tail(path: Path, chars: int = 2000) -> str:
     with contextlib.suppress(OSError):
         return path.read_text(errors="replace")[-chars:]
     return ""
+
+
+async def interruptible(run: Awaitable[int], cleaning: str) -> int:
+    """Run ``run``; SIGINT/SIGTERM cancel it so that every ``finally`` cleans up what it
+    started (``cleaning`` says what), and a second signal does not interrupt that."""
+    loop = asyncio.get_running_loop()
+    task = asyncio.current_task()
+    assert task is not None
+
+    def stop(sig: signal.Signals) -> None:
+        print(f"\n{sig.name}: {cleaning}", flush=True)
+        for each in (signal.SIGINT, signal.SIGTERM):
+            loop.remove_signal_handler(each)
+            loop.add_signal_handler(each, lambda: None)
+        task.cancel()
+
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop, sig)
+    try:
+        return await run
+    except asyncio.CancelledError:
+        return 130
