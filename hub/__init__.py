@@ -21,6 +21,7 @@ from .plugin_api import (
     PluginRouter,
     RetryPolicy,
 )
+from .privacy.forget import json_strings
 from .store.database import PluginDatabase, Tx
 
 __version__ = "0.1.0"
@@ -46,6 +47,7 @@ __all__ = [
     "RetryPolicy",
     "Tx",
     "hookimpl",
+    "json_strings",
     "parse_retry_after",
     "wait_retry_after",
 ]

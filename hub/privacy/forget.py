@@ -74,19 +74,21 @@ async def _forget_outbox(tx: Tx, ids: list[str]) -> int:
     doomed = [
         outbox_id
         for outbox_id, body in await tx.fetch("SELECT id, body FROM outbox")
-        if any(s in wanted for s in _strings(json.loads(body)))
+        if any(s in wanted for s in json_strings(json.loads(body)))
     ]
     if doomed:
         await tx.execute(f"DELETE FROM outbox WHERE id IN ({placeholders(len(doomed))})", *doomed)
     return len(doomed)
 
 
-def _strings(value: Any) -> Iterator[str]:
+def json_strings(value: Any) -> Iterator[str]:
+    """Every string value in a decoded JSON document (keys are field names, not data):
+    what to compare with a person's ids and identifiers when erasing stored events."""
     if isinstance(value, str):
         yield value
     elif isinstance(value, dict):
         for item in value.values():
-            yield from _strings(item)
+            yield from json_strings(item)
     elif isinstance(value, list):
         for item in value:
-            yield from _strings(item)
+            yield from json_strings(item)

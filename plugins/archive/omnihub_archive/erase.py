@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any
 
-from hub import ErasureRequest
+from hub import ErasureRequest, json_strings
 
 # An identifier value at least this long also counts when it appears inside a longer string
 # (a phone or e-mail quoted in a message text names the customer too); shorter values, such
@@ -42,22 +40,10 @@ class CustomerLines:
             event = json.loads(text)
         except ValueError:
             return False
-        return any(self._names(s) for s in _strings(event))
+        return any(self._names(s) for s in json_strings(event))
 
     def _names(self, string: str) -> bool:
         if string in self.customer_ids:
             return True
         folded = string.casefold()
         return any(v == folded or (len(v) >= MIN_CONTAINED and v in folded) for v in self.values)
-
-
-def _strings(value: Any) -> Iterator[str]:
-    """Every string value in a decoded JSON document (keys are field names, not data)."""
-    if isinstance(value, str):
-        yield value
-    elif isinstance(value, dict):
-        for item in value.values():
-            yield from _strings(item)
-    elif isinstance(value, list):
-        for item in value:
-            yield from _strings(item)
