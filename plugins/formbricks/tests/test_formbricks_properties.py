@@ -8,27 +8,18 @@ from typing import Any
 
 import pytest
 from formbricks_support import SECRET, finished, post, signed, start
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 from omnihub_formbricks.config import FormbricksConfig, secret_key
 from omnihub_formbricks.signature import verify
 from pydantic import ValidationError
 
 from hub.testing import HubHarness
+from hub.testing.strategies import WEBHOOK_SETTINGS
+from hub.testing.strategies import json_values as any_json
 
-SETTINGS = settings(
-    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
-)
-scalars = (
-    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=20)
-)
-json_values = st.recursive(
-    scalars,
-    lambda inner: (
-        st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=10), inner, max_size=4)
-    ),
-    max_leaves=25,
-).filter(lambda v: json.dumps(v).find("Infinity") < 0)
+SETTINGS = WEBHOOK_SETTINGS
+json_values = any_json()
 responses = st.fixed_dictionaries(
     {"id": json_values, "surveyId": json_values},
     optional={

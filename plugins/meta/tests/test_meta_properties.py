@@ -6,32 +6,18 @@ import json
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 from meta_support import channel_params, samples, start
 from omnihub_meta.testing import signed
 
 from hub.testing import HubHarness
+from hub.testing.strategies import WEBHOOK_SETTINGS
+from hub.testing.strategies import json_values as any_json
 
 CHANNELS = channel_params()
-SETTINGS = settings(
-    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
-)
-
-scalars = (
-    st.none()
-    | st.booleans()
-    | st.integers()
-    | st.floats(allow_nan=False, allow_infinity=False)
-    | st.text(max_size=30)
-)
-json_values = st.recursive(
-    scalars,
-    lambda inner: (
-        st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=12), inner, max_size=4)
-    ),
-    max_leaves=30,
-)
+SETTINGS = WEBHOOK_SETTINGS
+json_values = any_json(text_size=30, key_size=12, max_leaves=30)
 # Bodies shaped like Meta's, with anything in the leaves, so the walkers go deep.
 messaging = st.fixed_dictionaries(
     {"sender": st.fixed_dictionaries({"id": json_values}), "timestamp": json_values},

@@ -5,29 +5,16 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 from typeform_support import NPS_REF, post, sample, start
 
 from hub.testing import HubHarness
+from hub.testing.strategies import WEBHOOK_SETTINGS
+from hub.testing.strategies import json_values as any_json
 
-SETTINGS = settings(
-    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
-)
-scalars = (
-    st.none()
-    | st.booleans()
-    | st.integers()
-    | st.floats(allow_nan=False, allow_infinity=False)
-    | st.text(max_size=20)
-)
-json_values = st.recursive(
-    scalars,
-    lambda inner: (
-        st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=10), inner, max_size=4)
-    ),
-    max_leaves=25,
-)
+SETTINGS = WEBHOOK_SETTINGS
+json_values = any_json()
 answers = st.fixed_dictionaries(
     {
         "type": st.sampled_from(["number", "text", "email", "phone_number"]) | json_values,
