@@ -8,7 +8,7 @@ from . import logging as _logging  # noqa: F401  # isort: skip
 from .broker import BrokerUnavailable, PermanentFailure
 from .config import ConfigError
 from .hookspecs import hookimpl
-from .outbound import parse_retry_after, wait_retry_after
+from .outbound import ServiceRefused, ServiceUnavailable, parse_retry_after, wait_retry_after
 from .plugin_api import (
     ConfigModel,
     Consumer,
@@ -45,6 +45,8 @@ __all__ = [
     "PluginDatabase",
     "PluginRouter",
     "RetryPolicy",
+    "ServiceRefused",
+    "ServiceUnavailable",
     "Tx",
     "hookimpl",
     "json_strings",

@@ -17,6 +17,26 @@ from email.utils import parsedate_to_datetime
 from tenacity import RetryCallState
 from tenacity.wait import wait_base
 
+from .broker import PermanentFailure
+
+
+class ServiceUnavailable(Exception):
+    """The other system did not take the request but may later (429, 5xx, timeout, no
+    connection): retry. ``retry_after``: the seconds it asked for, if it did."""
+
+    def __init__(self, reason: str, retry_after: float | None = None):
+        super().__init__(reason)
+        self.retry_after = retry_after
+
+
+class ServiceRefused(PermanentFailure):
+    """The other system answered 4xx: the same request will never succeed (the consumer
+    dead-letters it at once)."""
+
+    def __init__(self, reason: str, status: int):
+        super().__init__(reason)
+        self.status = status
+
 
 def parse_retry_after(value: str | None, now: datetime | None = None) -> float | None:
     """Seconds to wait from a ``Retry-After`` header: delay-seconds or an HTTP-date."""

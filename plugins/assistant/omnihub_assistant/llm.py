@@ -14,12 +14,13 @@ from typing import Any
 import aiohttp
 from tenacity import (
     AsyncRetrying,
-    RetryCallState,
     retry_if_exception_type,
     stop_after_attempt,
     wait_exponential_jitter,
 )
 from tenacity.wait import WaitBaseT
+
+from hub import parse_retry_after, wait_retry_after
 
 from .config import LlmConfig
 
@@ -38,24 +39,13 @@ class _Retryable(Exception):
         self.retry_after = retry_after
 
 
-class _WaitRetryAfter:
-    """The server's ``Retry-After`` when it sent one, else exponential backoff with jitter."""
-
-    def __init__(self, otherwise: WaitBaseT) -> None:
-        self._otherwise = otherwise
-
-    def __call__(self, state: RetryCallState) -> float:
-        error = state.outcome.exception() if state.outcome else None
-        if isinstance(error, _Retryable) and error.retry_after is not None:
-            return min(error.retry_after, MAX_RETRY_AFTER)
-        return float(self._otherwise(state))
-
-
 class LlmClient:
     def __init__(self, config: LlmConfig, *, wait: WaitBaseT | None = None) -> None:
         self.config = config
         self.url = str(config.base_url).rstrip("/") + "/chat/completions"
-        self._wait = _WaitRetryAfter(wait or wait_exponential_jitter(max=4.0, jitter=0.5))
+        # The server's Retry-After when it sent one, else exponential backoff with jitter.
+        fallback = wait or wait_exponential_jitter(max=4.0, jitter=0.5)
+        self._wait = wait_retry_after(fallback, cap=MAX_RETRY_AFTER)
         self._session: aiohttp.ClientSession | None = None
 
     async def complete(self, messages: list[Message]) -> str:
@@ -92,7 +82,9 @@ class LlmClient:
             headers["Authorization"] = f"Bearer {self.config.api_key.get_secret_value()}"
         async with self._client().post(self.url, json=body, headers=headers) as response:
             if response.status == 429 or response.status >= 500:
-                raise _Retryable(response.status, _seconds(response.headers.get("Retry-After")))
+                raise _Retryable(
+                    response.status, parse_retry_after(response.headers.get("Retry-After"))
+                )
             if response.status >= 400:  # a wrong key, model or URL: retrying will not help
                 raise LlmError(f"HTTP {response.status}")
             try:
@@ -121,10 +113,3 @@ def _content(data: Any) -> str:
     if not isinstance(content, str) or not content.strip():
         raise LlmError("the reply's content is empty")  # e.g. a refusal or a tool call
     return content.strip()
-
-
-def _seconds(value: str | None) -> float | None:
-    try:
-        return max(0.0, float(value)) if value is not None else None
-    except ValueError:
-        return None  # an HTTP date: rare from these APIs, back off exponentially instead

@@ -19,27 +19,24 @@ from tenacity import (
     wait_exponential_jitter,
 )
 
-from hub import PermanentFailure, parse_retry_after, wait_retry_after
+from hub import (
+    ServiceRefused,
+    ServiceUnavailable,
+    parse_retry_after,
+    wait_retry_after,
+)
 
 from .config import ChatwootConfig
 
 Json = dict[str, Any]
 
 
-class ApiUnavailable(Exception):
+class ApiUnavailable(ServiceUnavailable):
     """Chatwoot did not take the request, but may later (429, 5xx, timeout, no connection)."""
 
-    def __init__(self, reason: str, retry_after: float | None = None):
-        super().__init__(reason)
-        self.retry_after = retry_after
 
-
-class ApiRefused(PermanentFailure):
+class ApiRefused(ServiceRefused):
     """Chatwoot answered 4xx: the same request will never succeed."""
-
-    def __init__(self, reason: str, status: int):
-        super().__init__(reason)
-        self.status = status
 
 
 def _route(method: str, path: str) -> str:

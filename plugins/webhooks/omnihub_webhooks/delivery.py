@@ -20,7 +20,13 @@ from tenacity import (
     wait_random,
 )
 
-from hub import CloudEvent, PermanentFailure, parse_retry_after, wait_retry_after
+from hub import (
+    CloudEvent,
+    PermanentFailure,
+    ServiceUnavailable,
+    parse_retry_after,
+    wait_retry_after,
+)
 
 from .breaker import CircuitBreaker
 from .config import Endpoint
@@ -32,12 +38,8 @@ CONTENT_TYPE = "application/cloudevents+json; charset=utf-8"
 USER_AGENT = "Omnihub-Webhooks/0.1"
 
 
-class DeliveryFailed(Exception):
+class DeliveryFailed(ServiceUnavailable):
     """A failure another attempt may cure: timeout, connection error, 408, 429 or 5xx."""
-
-    def __init__(self, reason: str, retry_after: float | None = None):
-        super().__init__(reason)
-        self.retry_after = retry_after
 
 
 def classify(endpoint: str, status: int, reason: str, retry_after: float | None) -> None:
