@@ -10,7 +10,7 @@ from typing import Any
 
 import click
 
-from .cli_api import DEFAULT_CONFIG, ApiError, CliContext
+from .cli_api import DEFAULT_CONFIG, ApiError, CliContext, echo_list
 from .config import ConfigError
 from .serve import doctor_checks, run_loop, serve
 
@@ -110,22 +110,19 @@ def plugins(as_json: bool) -> None:
                 "subscriptions": subs,
             }
         )
-    if as_json:
-        click.echo(json.dumps(rows, indent=2))
-        return
-    if not rows:
-        click.echo("no plugins installed")
-    for row in rows:
-        click.echo(
-            f"{row['name']:<16} {row['version']:<10} {row['state']:<9} {row['distribution']}"
-        )
-        if row["error"]:
-            click.echo(f"    error: {row['error']}")
-        for sub in row["subscriptions"]:
-            click.echo(
-                f"    {sub['consumer']}: {', '.join(sub['patterns'])}"
-                f"  [purposes: {', '.join(sub['purposes']) or 'none'}]"
-            )
+    echo_list(rows, as_json=as_json, empty="no plugins installed", lines=_plugin_lines)
+
+
+def _plugin_lines(row: dict[str, Any]) -> list[str]:
+    lines = [f"{row['name']:<16} {row['version']:<10} {row['state']:<9} {row['distribution']}"]
+    if row["error"]:
+        lines.append(f"    error: {row['error']}")
+    lines += [
+        f"    {sub['consumer']}: {', '.join(sub['patterns'])}"
+        f"  [purposes: {', '.join(sub['purposes']) or 'none'}]"
+        for sub in row["subscriptions"]
+    ]
+    return lines
 
 
 @main.group()
@@ -231,16 +228,15 @@ def dlq_list(consumer: str | None, limit: int, as_json: bool) -> None:
     """List dead letters with their failure reason."""
     query = f"?limit={limit}" + (f"&consumer={consumer}" if consumer else "")
     letters = _api_call("dlq:read", "GET", f"/api/v1/dead-letters{query}")["dead_letters"]
-    if as_json:
-        click.echo(json.dumps(letters, indent=2))
-        return
-    if not letters:
-        click.echo("no dead letters")
-    for d in letters:
-        click.echo(
+    echo_list(
+        letters,
+        as_json=as_json,
+        empty="no dead letters",
+        lines=lambda d: [
             f"{d['consumer']:<20} {d['id']}  {d['routing_key']}  attempts={d['attempts']}"
             f"  {d['exception']}: {d['error']}  last={d['last_failure']}"
-        )
+        ],
+    )
 
 
 @dlq.command("replay")

@@ -6,10 +6,12 @@ import json
 import os
 import urllib.error
 import urllib.request
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
+import click
 from pydantic import BaseModel, ValidationError
 
 from .config import ConfigError, HubConfig, describe, load_config
@@ -108,3 +110,22 @@ class CliContext:
                     token = candidate.token.get_secret_value()
                     break
         return ApiClient(url, token)
+
+
+def echo_list(
+    items: list[dict[str, Any]],
+    *,
+    as_json: bool,
+    empty: str,
+    lines: Callable[[dict[str, Any]], list[str]],
+) -> None:
+    """What a ``list`` command prints: the items as JSON, or ``lines(item)`` for each
+    (``empty`` when there is none)."""
+    if as_json:
+        click.echo(json.dumps(items, indent=2))
+        return
+    if not items:
+        click.echo(empty)
+    for item in items:
+        for line in lines(item):
+            click.echo(line)

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import json
-
 import click
 
 from .cli import _api_call, main
+from .cli_api import echo_list
 
 
 @main.group()
@@ -36,16 +35,15 @@ def consumers_add(
 def consumers_list(as_json: bool) -> None:
     """External consumers with their bindings, purposes and queue depths."""
     items = _api_call("dlq:read", "GET", "/api/v1/external-consumers")["external_consumers"]
-    if as_json:
-        click.echo(json.dumps(items, indent=2))
-        return
-    if not items:
-        click.echo("no external consumers")
-    for c in items:
-        click.echo(
+    echo_list(
+        items,
+        as_json=as_json,
+        empty="no external consumers",
+        lines=lambda c: [
             f"{c['name']:<16} {c['queue']}  bind={','.join(c['patterns'])}  "
             f"purposes={','.join(c['purposes'])}  ready={c['ready']}  dlq={c['dead_letters']}"
-        )
+        ],
+    )
 
 
 @consumers.command("remove")
