@@ -160,11 +160,8 @@ class LedgerConsent:
         if not event.customerid:
             return event  # nobody's data: nothing to withhold
         db = self.ledger.store.db
-        if event.type in CONSENT_TYPES:
-            async with db.transaction() as tx:
-                await self.ledger.record(tx, event.customerid, Decision.of(event))
-                decisions = await self.ledger.decisions(tx, event.customerid)
-        else:
-            async with db.connection() as tx:
-                decisions = await self.ledger.decisions(tx, event.customerid)
-        return event.model_copy(update={"consent": ",".join(self.ledger.allowed(decisions))})
+        # A consent event writes the ledger: a transaction; anything else only reads it.
+        scope = db.transaction() if event.type in CONSENT_TYPES else db.connection()
+        async with scope as tx:
+            [stamped] = await self.stamp_within(tx, [event])
+        return stamped
