@@ -125,7 +125,9 @@ class SqliteDatabase:
         try:
             # Switching a fresh file to WAL takes an exclusive lock: hubs opening the file
             # together retry.
-            await _unless_busy(lambda: self.conn.execute("PRAGMA journal_mode=WAL"), 5.0)
+            await _unless_busy(
+                lambda: self.conn.execute("PRAGMA journal_mode=WAL"), self.busy_timeout
+            )
             self.conn.execute("PRAGMA synchronous=NORMAL")
         except BaseException:
             await self.close()
