@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 from omnihub_contracts import FieldError, InvalidEvent
@@ -11,6 +11,9 @@ from omnihub_contracts import FieldError, InvalidEvent
 from ..broker import DeadLetter
 from ..pipeline import PIPELINE_QUEUE
 from .keys import AUTH_KEY, HUB_KEY
+
+if TYPE_CHECKING:
+    from ..runtime import Hub
 
 
 async def read_json(request: web.Request) -> Any:
@@ -46,18 +49,21 @@ async def post_events(request: web.Request) -> web.Response:
 EXTERNAL = "external."  # "external.crm": the queue an external system reads
 
 
+async def _dead_letter_queues(hub: Hub) -> dict[str, str]:
+    """Every consumer whose dead letters can be listed → the queue they came from."""
+    queues = {"pipeline": PIPELINE_QUEUE}
+    queues |= {name: runner.spec.name for name, runner in sorted(hub.runners.items())}
+    externals = await hub.external.definitions()
+    queues |= {EXTERNAL + name: externals[name].queue.name for name in sorted(externals)}
+    return queues
+
+
 async def _queue_of(request: web.Request, consumer: str) -> str:
-    hub = request.app[HUB_KEY]
-    if consumer == "pipeline":
-        return PIPELINE_QUEUE
-    if consumer.startswith(EXTERNAL):
-        external = (await hub.external.definitions()).get(consumer.removeprefix(EXTERNAL))
-        if external is None:
-            raise web.HTTPNotFound(reason=f"no external consumer named {consumer!r}")
-        return external.queue.name
-    if consumer not in hub.runners:
-        raise web.HTTPNotFound(reason=f"no consumer named {consumer!r}")
-    return hub.runners[consumer].spec.name
+    queue = (await _dead_letter_queues(request.app[HUB_KEY])).get(consumer)
+    if queue is None:
+        kind = "external consumer" if consumer.startswith(EXTERNAL) else "consumer"
+        raise web.HTTPNotFound(reason=f"no {kind} named {consumer!r}")
+    return queue
 
 
 def _dead_letter_json(consumer: str, letter: DeadLetter) -> dict[str, Any]:
@@ -81,11 +87,13 @@ async def get_dead_letters(request: web.Request) -> web.Response:
     except ValueError:
         raise InvalidEvent([FieldError("limit", "must be an integer")]) from None
     wanted = request.query.get("consumer")
-    externals = [EXTERNAL + name for name in sorted(await hub.external.definitions())]
-    consumers = [wanted] if wanted else ["pipeline", *sorted(hub.runners), *externals]
+    if wanted:
+        queues = {wanted: await _queue_of(request, wanted)}
+    else:
+        queues = await _dead_letter_queues(hub)
     letters: list[dict[str, Any]] = []
-    for consumer in consumers:
-        for letter in await hub.broker.dead_letters(await _queue_of(request, consumer), limit):
+    for consumer, queue in queues.items():
+        for letter in await hub.broker.dead_letters(queue, limit):
             letters.append(_dead_letter_json(consumer, letter))
     return web.json_response({"dead_letters": letters[:limit]})
 
