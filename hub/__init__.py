@@ -22,7 +22,7 @@ from .plugin_api import (
     RetryPolicy,
 )
 from .privacy.forget import json_strings
-from .store.database import PluginDatabase, Tx
+from .store.database import PluginDatabase, Tx, placeholders
 
 __version__ = "0.1.0"
 
@@ -51,5 +51,6 @@ __all__ = [
     "hookimpl",
     "json_strings",
     "parse_retry_after",
+    "placeholders",
     "wait_retry_after",
 ]

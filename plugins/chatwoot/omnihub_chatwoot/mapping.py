@@ -23,7 +23,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from hub import PluginDatabase
+from hub import PluginDatabase, placeholders
 
 LIVE = ("offered", "active")
 COLUMNS = "conversation_id, customer_id, chatwoot_conversation_id, state, last_handoff_event"
@@ -166,7 +166,7 @@ class HandoffTable:
         )
 
     async def forget_customers(self, customer_ids: tuple[str, ...]) -> int:
-        marks = ", ".join("?" for _ in customer_ids)
+        marks = placeholders(len(customer_ids))
         async with self.db.connection() as tx:
             return await tx.execute(
                 f"DELETE FROM chatwoot_handoffs WHERE customer_id IN ({marks})", *customer_ids

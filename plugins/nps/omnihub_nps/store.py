@@ -14,7 +14,7 @@ from contextlib import asynccontextmanager
 from dataclasses import astuple
 from typing import Any
 
-from hub import PluginDatabase, Tx
+from hub import PluginDatabase, Tx, placeholders
 
 from .records import CUSTOMER_COLUMNS, PENDING, SURVEY_COLUMNS, CustomerState, Survey
 
@@ -24,10 +24,6 @@ DAILY_CAP_KEY = "nps:daily_cap"
 
 def customer_key(customer_id: str) -> str:
     return f"nps:customer:{customer_id}"
-
-
-def marks(count: int) -> str:
-    return ", ".join("?" * count)
 
 
 class NpsTables:
@@ -46,7 +42,7 @@ class NpsTables:
     async def customers(self, ids: list[str]) -> list[CustomerState]:
         rows = await self.tx.fetch(
             f"SELECT customer_id, {', '.join(CUSTOMER_COLUMNS)} FROM nps_customers "
-            f"WHERE customer_id IN ({marks(len(ids))})",
+            f"WHERE customer_id IN ({placeholders(len(ids))})",
             *ids,
         )
         return [CustomerState(*row) for row in rows]
@@ -56,7 +52,7 @@ class NpsTables:
         names = list(values)
         await self.tx.execute(
             f"INSERT INTO nps_customers (customer_id, {', '.join(names)}) "
-            f"VALUES (?, {marks(len(names))}) ON CONFLICT (customer_id) DO UPDATE "
+            f"VALUES (?, {placeholders(len(names))}) ON CONFLICT (customer_id) DO UPDATE "
             f"SET {', '.join(f'{n} = excluded.{n}' for n in names)}",
             customer_id,
             *values.values(),
@@ -64,13 +60,13 @@ class NpsTables:
 
     async def forget_customers(self, ids: list[str]) -> int:
         return await self.tx.execute(
-            f"DELETE FROM nps_customers WHERE customer_id IN ({marks(len(ids))})", *ids
+            f"DELETE FROM nps_customers WHERE customer_id IN ({placeholders(len(ids))})", *ids
         )
 
     async def add(self, survey: Survey) -> bool:
         return (
             await self.tx.execute(
-                f"INSERT INTO nps_surveys ({COLUMNS}) VALUES ({marks(len(SURVEY_COLUMNS))}) "
+                f"INSERT INTO nps_surveys ({COLUMNS}) VALUES ({placeholders(len(SURVEY_COLUMNS))}) "
                 "ON CONFLICT (survey_id) DO NOTHING",
                 *astuple(survey),
             )
@@ -85,7 +81,7 @@ class NpsTables:
             if expected is None:
                 conditions.append(f"{name} IS NULL")
             elif isinstance(expected, tuple):
-                conditions.append(f"{name} IN ({marks(len(expected))})")
+                conditions.append(f"{name} IN ({placeholders(len(expected))})")
                 args += expected
             else:
                 conditions.append(f"{name} = ?")
@@ -106,7 +102,7 @@ class NpsTables:
         return bool(await self.tx.fetch("SELECT 1 FROM nps_surveys WHERE survey_id = ?", survey_id))
 
     async def pending_all(self, customer_id: str) -> list[Survey]:
-        where = f"customer_id = ? AND status IN ({marks(len(PENDING))}) ORDER BY due_at DESC"
+        where = f"customer_id = ? AND status IN ({placeholders(len(PENDING))}) ORDER BY due_at DESC"
         return await self.surveys(where, customer_id, *PENDING)
 
     async def pending(self, customer_id: str) -> Survey | None:
@@ -129,7 +125,8 @@ class NpsTables:
 
     async def move_surveys(self, survivor: str, absorbed: list[str]) -> int:
         return await self.tx.execute(
-            f"UPDATE nps_surveys SET customer_id = ? WHERE customer_id IN ({marks(len(absorbed))})",
+            "UPDATE nps_surveys SET customer_id = ? "
+            f"WHERE customer_id IN ({placeholders(len(absorbed))})",
             survivor,
             *absorbed,
         )
@@ -154,8 +151,8 @@ class NpsTables:
         """Forget the customers; their scores stay in the counts, anonymous and uncommented."""
         erased = await self.tx.execute(
             "UPDATE nps_surveys SET customer_id = '(erased)', comment = NULL, question = NULL, "
-            f"status = CASE WHEN status IN ({marks(len(PENDING))}) THEN 'erased' "
-            f"ELSE status END WHERE customer_id IN ({marks(len(ids))})",
+            f"status = CASE WHEN status IN ({placeholders(len(PENDING))}) THEN 'erased' "
+            f"ELSE status END WHERE customer_id IN ({placeholders(len(ids))})",
             *PENDING,
             *ids,
         )
