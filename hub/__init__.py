@@ -8,7 +8,13 @@ from . import logging as _logging  # noqa: F401  # isort: skip
 from .broker import BrokerUnavailable, PermanentFailure
 from .config import ConfigError
 from .hookspecs import hookimpl
-from .outbound import ServiceRefused, ServiceUnavailable, parse_retry_after, wait_retry_after
+from .outbound import (
+    ServiceRefused,
+    ServiceUnavailable,
+    parse_retry_after,
+    retrying,
+    wait_retry_after,
+)
 from .plugin_api import (
     ConfigModel,
     Consumer,
@@ -52,5 +58,6 @@ __all__ = [
     "json_strings",
     "parse_retry_after",
     "placeholders",
+    "retrying",
     "wait_retry_after",
 ]

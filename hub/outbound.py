@@ -11,10 +11,19 @@ capped), else the fallback wait; ``parse_retry_after`` reads the header into it.
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
+from typing import Any
 
-from tenacity import RetryCallState
+from tenacity import (
+    AsyncRetrying,
+    RetryCallState,
+    retry_if_exception_type,
+    stop_after_attempt,
+    wait_exponential,
+    wait_random,
+)
 from tenacity.wait import wait_base
 
 from .broker import PermanentFailure
@@ -69,3 +78,29 @@ class wait_retry_after(wait_base):
         if isinstance(seconds, int | float):
             return min(float(seconds), self.cap)
         return float(self.fallback(retry_state))
+
+
+def retrying(
+    on: type[BaseException] | tuple[type[BaseException], ...],
+    *,
+    initial: float,
+    longest: float,
+    retry_after_max: float,
+    attempts: int,
+    sleep: Callable[[float], Awaitable[None]] | None = None,
+) -> AsyncRetrying:
+    """Retry ``on`` failures up to ``attempts`` times: the other side's ``Retry-After``
+    (at most ``retry_after_max``), else exponential from ``initial`` up to ``longest`` plus
+    jitter in proportion (wait_exponential_jitter's fixed 1 s of jitter would dwarf short
+    backoffs). The last failure is raised. ``sleep``: a test's clock."""
+    extra: dict[str, Any] = {} if sleep is None else {"sleep": sleep}
+    return AsyncRetrying(
+        retry=retry_if_exception_type(on),
+        wait=wait_retry_after(
+            wait_exponential(multiplier=initial, max=longest) + wait_random(0, initial),
+            retry_after_max,
+        ),
+        stop=stop_after_attempt(attempts),
+        reraise=True,
+        **extra,
+    )

@@ -12,19 +12,12 @@ from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
 import aiohttp
-from tenacity import (
-    AsyncRetrying,
-    retry_if_exception_type,
-    stop_after_attempt,
-    wait_exponential,
-    wait_random,
-)
 
 from hub import (
     ServiceRefused,
     ServiceUnavailable,
     parse_retry_after,
-    wait_retry_after,
+    retrying,
 )
 
 from .config import HubSpotConfig
@@ -88,19 +81,15 @@ class HubSpotApi:
 
     async def _request(self, method: str, path: str, payload: Any) -> dict[str, Any]:
         c = self.config
-        extra: dict[str, Any] = {} if self.sleep is None else {"sleep": self.sleep}
-        retrying = AsyncRetrying(
-            retry=retry_if_exception_type(ApiUnavailable),
-            wait=wait_retry_after(
-                wait_exponential(multiplier=c.backoff_initial, max=c.backoff_max)
-                + wait_random(0, c.backoff_initial),
-                c.retry_after_max,
-            ),
-            stop=stop_after_attempt(c.attempts),
-            reraise=True,
-            **extra,
+        policy = retrying(
+            ApiUnavailable,
+            initial=c.backoff_initial,
+            longest=c.backoff_max,
+            retry_after_max=c.retry_after_max,
+            attempts=c.attempts,
+            sleep=self.sleep,
         )
-        async for attempt in retrying:
+        async for attempt in policy:
             with attempt:
                 return await self._once(method, path, payload)
         raise AssertionError("unreachable: tenacity reraises the last failure")

@@ -12,20 +12,13 @@ from datetime import UTC, datetime
 from typing import Any
 
 import aiohttp
-from tenacity import (
-    AsyncRetrying,
-    retry_if_exception_type,
-    stop_after_attempt,
-    wait_exponential,
-    wait_random,
-)
 
 from hub import (
     CloudEvent,
     PermanentFailure,
     ServiceUnavailable,
     parse_retry_after,
-    wait_retry_after,
+    retrying,
 )
 
 from .breaker import CircuitBreaker
@@ -94,21 +87,15 @@ class EndpointClient:
         """POST the event, retrying per the endpoint's backoff; raises what the hub needs."""
         e = self.endpoint
         body, msg_id = event.to_json(), webhook_id(event)
-        extra: dict[str, Any] = {} if self.sleep is None else {"sleep": self.sleep}
-        retrying = AsyncRetrying(
-            retry=retry_if_exception_type(DeliveryFailed),
-            wait=wait_retry_after(
-                # Exponential with jitter in proportion (wait_exponential_jitter's fixed 1 s
-                # of jitter would dwarf short backoffs, and its `initial` is deprecated).
-                wait_exponential(multiplier=e.backoff_initial, max=e.backoff_max)
-                + wait_random(0, e.backoff_initial),
-                e.retry_after_max,
-            ),
-            stop=stop_after_attempt(e.attempts),
-            reraise=True,
-            **extra,
+        policy = retrying(
+            DeliveryFailed,
+            initial=e.backoff_initial,
+            longest=e.backoff_max,
+            retry_after_max=e.retry_after_max,
+            attempts=e.attempts,
+            sleep=self.sleep,
         )
-        async for attempt in retrying:
+        async for attempt in policy:
             with attempt:
                 await self._post(msg_id, body, attempt.retry_state.attempt_number)
 
