@@ -6,7 +6,7 @@
 
 Scenarios: (a) raw aio-pika publish→consume · (b) raw aio-pika relay in two processes ·
 (c) FastStream relay · (d1) one ``omnihub run`` · (d1i) one, pipeline as its own hop ·
-(d2) two · profile (py-spy on d1).
+(d1w) one with ``[hub] workers`` · (d2) two · profile (py-spy on d1).
 A benchmark, not a test: nothing here asserts a time. See bench/README.md.
 """
 
@@ -37,9 +37,9 @@ from bench.lib.settings import REPO, Settings
 from bench.lib.stats import Result, median_run
 from bench.scenarios import omnihub, raw_aiopika, relay
 
-PARTS = ("a", "b", "c", "d1", "d1i", "d2", "profile")
+PARTS = ("a", "b", "c", "d1", "d1i", "d1w", "d2", "profile")
 QUIET_CORES = 0.3
-HUB_PARTS = {"d1", "d1i", "d2", "profile"}
+HUB_PARTS = {"d1", "d1i", "d1w", "d2", "profile"}
 ALIASES = {"d": tuple(sorted(HUB_PARTS))}
 
 
@@ -59,6 +59,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     )
     p.add_argument(
         "--batch-concurrency", type=int, default=4, help="batch requests in flight per hub"
+    )
+    p.add_argument(
+        "--hub-workers",
+        type=int,
+        default=os.cpu_count() or 1,
+        help="d1w: [hub] workers of its one omnihub run (default: one per core)",
     )
     p.add_argument("--window", type=int, default=256, help="baselines: unconfirmed publishes")
     p.add_argument("--prefetch", type=int, default=128, help="baselines: unacked deliveries")
@@ -258,6 +264,7 @@ async def settings_from(args: argparse.Namespace, parts: list[str], results_dir:
         workdir=Path(tempfile.mkdtemp(prefix="omnihub-bench-")),
         results_dir=results_dir,
         hub_broker=hub_broker,
+        hub_workers=max(1, args.hub_workers),
     )
 
 

@@ -13,6 +13,7 @@ import click
 from .cli_api import DEFAULT_CONFIG, ApiError, CliContext, echo_list
 from .config import ConfigError
 from .serve import doctor_checks, run_loop, serve
+from .workers import Supervisor
 
 
 def _context() -> CliContext:
@@ -54,7 +55,15 @@ def main(ctx: click.Context, config_path: Path, token: str | None, api_url: str 
 @click.option("--host", default=None, help="Bind address (overrides http.host).")
 @click.option("--port", type=int, default=None, help="Port (overrides http.port).")
 @click.option("--strict", is_flag=True, help="Refuse to start if any enabled plugin fails to load.")
-def run(config_path: Path | None, host: str | None, port: int | None, strict: bool) -> None:
+@click.option(
+    "--workers",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Hub processes behind the port (overrides hub.workers).",
+)
+def run(
+    config_path: Path | None, host: str | None, port: int | None, strict: bool, workers: int | None
+) -> None:
     """Run the hub: HTTP API, webhooks, pipeline and consumers."""
     ctx = _context()
     if config_path is not None:
@@ -64,8 +73,15 @@ def run(config_path: Path | None, host: str | None, port: int | None, strict: bo
         config.http.host = host
     if port is not None:
         config.http.port = port
+    if workers is not None:
+        config.hub.workers = workers
+        if problem := config.workers_problem():
+            raise click.ClickException(problem.replace("hub.workers", "--workers"))
+    strict = strict or config.hub.strict
     try:
-        run_loop(serve(config, strict=strict or config.hub.strict), config.hub.event_loop)
+        if config.hub.worker_count() > 1:
+            sys.exit(Supervisor(config, strict, config.hub.worker_count()).run())
+        run_loop(serve(config, strict=strict), config.hub.event_loop)
     except ConfigError as exc:
         raise click.ClickException(str(exc)) from None
 

@@ -11,9 +11,9 @@ import re
 import tomllib
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, model_validator
 
 ENV_PREFIX = "OMNIHUB_"
 _ENV_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
@@ -47,6 +47,13 @@ class HubSection(Section):
     # "uvloop" halves the event loop's own cost per event (futures, tasks, socket I/O);
     # "auto" uses it where it is installed (not on Windows), else asyncio's loop.
     event_loop: Literal["auto", "uvloop", "asyncio"] = "auto"
+    # Processes of one `omnihub run` behind its port: a hub is one event loop, so one
+    # process uses at most one core. "auto": one per core. More than one needs a broker
+    # the processes share (amqp://); the store is shared already (SQLite file, PostgreSQL).
+    workers: Annotated[int, Field(ge=1)] | Literal["auto"] = 1
+
+    def worker_count(self) -> int:
+        return (os.cpu_count() or 1) if self.workers == "auto" else self.workers
 
 
 class BrokerSection(Section):
@@ -151,6 +158,24 @@ class HubConfig(Section):
     api: ApiSection = ApiSection()
     logging: LoggingSection = LoggingSection()
     plugins: dict[str, dict[str, Any]] = {}
+
+    @model_validator(mode="after")
+    def _workers_share_a_broker(self) -> HubConfig:
+        problem = self.workers_problem()
+        if problem:
+            raise ValueError(problem)
+        return self
+
+    def workers_problem(self) -> str | None:
+        """Why ``hub.workers`` cannot work with this broker, if it cannot."""
+        workers = self.hub.worker_count()
+        if workers > 1 and self.broker.url.startswith("memory:"):
+            return (
+                f"hub.workers = {self.hub.workers} ({workers} processes) needs a broker they "
+                "share: the in-process memory:// broker would give each its own events "
+                "(set broker.url to amqp://…, or workers = 1)"
+            )
+        return None
 
     def plugin_enabled(self, name: str) -> bool:
         table = self.plugins.get(name)

@@ -146,6 +146,20 @@ def _finish(_: WrappedLogger, __: str, event_dict: EventDict) -> EventDict:
     return redact(event_dict)
 
 
+_PROCESS_FIELDS: dict[str, Any] = {}
+
+
+def tag_process(**fields: Any) -> None:
+    """Fields every line of this process carries, e.g. ``worker=1`` under ``hub.workers``."""
+    _PROCESS_FIELDS.update(fields)
+
+
+def _add_process_fields(_: WrappedLogger, __: str, event_dict: EventDict) -> EventDict:
+    for key, value in _PROCESS_FIELDS.items():
+        event_dict.setdefault(key, value)
+    return event_dict
+
+
 def build_formatter(*, json: bool) -> structlog.stdlib.ProcessorFormatter:
     """The formatter every handler should use: redaction, then JSON or console rendering."""
     renderer: Processor = (
@@ -163,6 +177,7 @@ def build_formatter(*, json: bool) -> structlog.stdlib.ProcessorFormatter:
         ],
         processors=[
             _finish,
+            _add_process_fields,
             structlog.processors.TimeStamper(fmt="iso", utc=True),  # after: never scrubbed
             renderer,
         ],

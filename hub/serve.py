@@ -5,7 +5,8 @@ from __future__ import annotations
 import asyncio
 import gc
 import signal
-from collections.abc import Coroutine
+import socket
+from collections.abc import Callable, Coroutine
 from typing import Any
 
 import structlog
@@ -36,8 +37,18 @@ def run_loop(main: Coroutine[Any, Any, None], choice: str = "auto") -> None:
     asyncio.run(main)
 
 
-async def serve(config: HubConfig, *, strict: bool = False) -> None:
-    """Start the hub and its HTTP server; on SIGTERM/SIGINT stop taking requests, drain, exit."""
+async def serve(
+    config: HubConfig,
+    *,
+    strict: bool = False,
+    sock: socket.socket | None = None,
+    on_ready: Callable[[], None] | None = None,
+) -> None:
+    """Start the hub and its HTTP server; on SIGTERM/SIGINT stop taking requests, drain, exit.
+
+    ``sock``: a listening socket to accept on instead of binding ``[http]`` (a worker of
+    ``hub.workers``); ``on_ready`` is called once requests are being served.
+    """
     from .http import build_app
     from .runtime import Hub
 
@@ -51,7 +62,11 @@ async def serve(config: HubConfig, *, strict: bool = False) -> None:
         shutdown_timeout=config.broker.drain_timeout,
     )
     await runner.setup()
-    site = web.TCPSite(runner, config.http.host, config.http.port)
+    site: web.BaseSite = (
+        web.SockSite(runner, sock)
+        if sock is not None
+        else web.TCPSite(runner, config.http.host, config.http.port)
+    )
     try:
         await site.start()
     except OSError:
@@ -64,6 +79,8 @@ async def serve(config: HubConfig, *, strict: bool = False) -> None:
     # of the ~50 ms every event waited for under load.
     gc.collect()
     gc.freeze()
+    if on_ready is not None:
+        on_ready()
     stopping = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):

@@ -4,6 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import json
+import socket
+import sqlite3
+import subprocess
+import sys
 from importlib.metadata import EntryPoint
 from pathlib import Path
 from typing import Any
@@ -131,28 +135,58 @@ def test_doctor_fails_on_a_broken_enabled_plugin_only(
     assert "FAIL plugin broken" in result.output
 
 
-def test_run_exits_when_the_store_cannot_open(tmp_path: Path) -> None:
-    """A failed start must end the process (aiosqlite's thread once kept it alive)."""
-    import sqlite3
-    import subprocess
-    import sys
-
+@pytest.mark.parametrize("workers", [1, 2])
+def test_run_exits_when_the_store_cannot_open(tmp_path: Path, workers: int) -> None:
+    """A failed start must end the process (aiosqlite's thread once kept it alive); with
+    workers, the supervisor ends with the first worker's failure and leaves none behind."""
     database = tmp_path / "locked.db"
     holder = sqlite3.connect(database, isolation_level=None)
     holder.execute("BEGIN EXCLUSIVE")  # the hub's start then fails: database is locked
+    broker = "memory://" if workers == 1 else "amqp://guest:guest@127.0.0.1:5672/"
     config = tmp_path / "hub.toml"
     config.write_text(
-        f'[hub]\ndata_dir = "{tmp_path}"\n[store]\nurl = "sqlite:///{database}"\n[http]\nport = 0\n'
+        f'[hub]\ndata_dir = "{tmp_path}"\nworkers = {workers}\n[broker]\nurl = "{broker}"\n'
+        f'[store]\nurl = "sqlite:///{database}"\n[http]\nport = 0\n'
     )
-    omnihub = Path(sys.executable).parent / "omnihub"
     try:
-        result = subprocess.run(
-            [omnihub, "--config", str(config), "run"], capture_output=True, text=True, timeout=40
-        )
+        result = run_command("--config", str(config), "run")
     finally:
         holder.close()
     assert result.returncode != 0
     assert "locked" in result.stderr
+    if workers > 1:
+        assert "worker_failed_to_start" in result.stderr
+
+
+def test_run_with_workers_refuses_the_in_process_broker(tmp_path: Path) -> None:
+    config = tmp_path / "hub.toml"
+    config.write_text(f'[hub]\ndata_dir = "{tmp_path}"\n')
+    result = run_command("--config", str(config), "run", "--workers", "2")
+    assert result.returncode != 0
+    assert "--workers = 2" in result.stderr
+    assert "amqp://" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_run_with_workers_reports_a_port_in_use(tmp_path: Path) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        config = tmp_path / "hub.toml"
+        config.write_text(
+            f'[hub]\ndata_dir = "{tmp_path}"\nworkers = 2\n'
+            f'[broker]\nurl = "amqp://guest:guest@127.0.0.1:5672/"\n[http]\nport = {port}\n'
+        )
+        result = run_command("--config", str(config), "run")
+    assert result.returncode != 0
+    assert f"cannot listen on 127.0.0.1:{port}" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def run_command(*args: str) -> subprocess.CompletedProcess[str]:
+    omnihub = Path(sys.executable).parent / "omnihub"
+    return subprocess.run([omnihub, *args], capture_output=True, text=True, timeout=60)
 
 
 @pytest.mark.parametrize(("choice", "loop_module"), [("auto", "uvloop"), ("asyncio", "asyncio")])

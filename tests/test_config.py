@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -87,3 +88,15 @@ def test_plugin_table_switch(tmp_path: Path) -> None:
     assert not config.plugin_enabled("b")
     assert not config.plugin_enabled("c")
     assert config.plugin_table("b") == {}
+
+
+def test_workers_need_a_broker_the_processes_share(tmp_path: Path) -> None:
+    path = write(tmp_path, "[hub]\nworkers = 2\n")
+    with pytest.raises(ConfigError, match=r"hub\.workers = 2 .*amqp://"):
+        load_config(path, env={})
+    shared = {"OMNIHUB_BROKER__URL": "amqp://guest:guest@127.0.0.1:5672/"}
+    assert load_config(path, env=shared).hub.worker_count() == 2
+    auto = write(tmp_path, "[hub]\nworkers = 'auto'\n")
+    assert load_config(auto, env=shared).hub.worker_count() == (os.cpu_count() or 1)
+    with pytest.raises(ConfigError, match=r"hub\.workers"):
+        load_config(write(tmp_path, "[hub]\nworkers = 0\n"), env=shared)

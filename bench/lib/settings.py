@@ -28,6 +28,7 @@ class Settings:
     workdir: Path  # temp dir: hub configs, SQLite, receipts, logs (removed afterwards)
     results_dir: Path  # kept: results JSON and the profile (bench/results/ is git-ignored)
     hub_broker: str  # "amqp" or "memory" (the fallback while amqp:// is unusable)
+    hub_workers: int = 2  # d1w: [hub] workers of its one `omnihub run`
     round: int = 0  # which round is running (event ids must differ between rounds)
 
     @property

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import importlib.metadata
+import json
 import os
 import secrets
 import socket
@@ -38,6 +39,7 @@ class HubSetup:
     token: str = field(default_factory=lambda: secrets.token_urlsafe(24))
     app_secret: str = field(default_factory=lambda: secrets.token_urlsafe(24))
     pipeline_mode: str | None = None  # [pipeline] mode; None: the hub's default
+    workers: int = 1  # [hub] workers: processes of one `omnihub run`
 
 
 def free_port() -> int:
@@ -78,6 +80,7 @@ class HubProcess:
             f"""\
 [hub]
 data_dir = "{work}/data-{self.index}"
+workers = {self.setup.workers}
 
 [broker]
 url = "{self.setup.broker_url}"
@@ -106,6 +109,19 @@ app_secret = "{self.setup.app_secret}"
             with path.open("a") as config:
                 config.write(f'\n[pipeline]\nmode = "{self.setup.pipeline_mode}"\n')
         return path
+
+    def worker_pids(self) -> list[int]:
+        """The processes doing the work: the workers of a supervisor (from its log), or
+        the hub process itself."""
+        if self.setup.workers == 1:
+            return [self.pid]
+        pids = []
+        for line in self.log.read_text(errors="replace").splitlines():
+            with contextlib.suppress(ValueError):
+                entry = json.loads(line)
+                if isinstance(entry, dict) and entry.get("event") == "worker_started":
+                    pids.append(int(entry["pid"]))
+        return pids[-self.setup.workers :]
 
     def argv(self) -> list[str]:
         return [str(BIN / "omnihub"), "--config", str(self.write_config()), "run"]

@@ -12,8 +12,10 @@ bench consumer's handler, both ``time.time()`` of this machine. Every event is v
 names a customer, and passes the pipeline's dedupe, identity and consent stages as they
 exist. ``d1`` is one hub as configured by default (the pipeline runs at the edge, before
 one publish to ``omnihub.events``), ``d1i`` one hub with the pipeline as its own hop
-through ``omnihub.ingress`` (the shape of the relay baselines), ``d2`` two default hubs
-sharing RabbitMQ and the SQLite file, with the requests spread evenly over both.
+through ``omnihub.ingress`` (the shape of the relay baselines), ``d1w`` one hub with
+``[hub] workers`` (its processes share the port; the kernel spreads the connections),
+``d2`` two default hubs sharing RabbitMQ and the SQLite file, with the requests spread
+evenly over both. Senders and the bound on events outstanding scale with the processes.
 """
 
 from __future__ import annotations
@@ -127,8 +129,9 @@ class HubRun:
                     await open_loop(ledger, batches, client.send, s.rate, MAX_IN_FLIGHT)
                 else:
                     senders = s.concurrency if load.per_request == 1 else s.batch_concurrency
-                    senders *= len(self.hubs)
-                    bound = s.outstanding * len(self.hubs)
+                    processes = len(self.hubs) * self.setup.workers
+                    senders *= processes
+                    bound = s.outstanding * processes
                     await closed_loop(ledger, batches, client.send, senders, bound)
                 await ledger.wait_all(s.timeout)
         except TimeoutError:
@@ -171,6 +174,8 @@ D1_RUNS = [  # (load, at the fixed rate?)
     ("webhook", True),
 ]
 D2_RUNS = [("api-batch", False), ("webhook", False)]
+# One `omnihub run` with `[hub] workers` (--hub-workers, default: one per core).
+D1W_RUNS = [("api-batch", False), ("webhook", False), ("api-single", True), ("webhook", True)]
 # The same hub with the pipeline as its own broker hop (`[pipeline] mode = "ingress"`):
 # the shape of the relay baselines (b) and (c).
 D1I_RUNS = [("api-batch", False), ("webhook", False), ("webhook", True)]
@@ -179,7 +184,7 @@ PROFILED_RUNS = [("api-batch", False), ("webhook", True)]
 
 
 async def run(settings: Settings, cpu: CpuMeter, parts: set[str]) -> tuple[list[Result], str]:
-    """``parts`` ⊆ {"d1", "d1i", "d2", "profile"}. Returns the rows and the profile summary."""
+    """``parts`` ⊆ {"d1", "d1i", "d1w", "d2", "profile"}; the rows and the profile summary."""
     results: list[Result] = []
     profile = ""
     timeout = aiohttp.ClientTimeout(total=60)
@@ -215,6 +220,14 @@ async def run(settings: Settings, cpu: CpuMeter, parts: set[str]) -> tuple[list[
                         settings, setup, session, cpu, 1, "d1i", title, D1I_RUNS
                     )
                     results += rows
+                if "d1w" in parts:
+                    workers = settings.hub_workers
+                    setup = HubSetup(work / "hub-workers", url, workers=workers)
+                    title = f"(d) Omnihub 1 hub, {workers} workers"
+                    rows, _ = await measure_hubs(
+                        settings, setup, session, cpu, 1, "d1w", title, D1W_RUNS
+                    )
+                    results += rows
                 if "d2" in parts:
                     setup = HubSetup(work / "hub-two", url)
                     rows, _ = await measure_hubs(
@@ -247,7 +260,7 @@ async def measure_hubs(
     by_name = loads(settings)
     try:
         async with running_hubs(setup, count, session) as hubs:
-            labels = {f"hub{h.index}" if count > 1 else "hub": h.pid for h in hubs}
+            labels = cpu_labels(hubs)
             for label, pid in labels.items():
                 cpu.watch(label, pid)
             try:
@@ -269,6 +282,17 @@ async def measure_hubs(
     except Exception:
         print(f"! {title} failed:\n{traceback.format_exc()}", flush=True)
     return results, summary
+
+
+def cpu_labels(hubs: list[HubProcess]) -> dict[str, int]:
+    """Label → pid of every process doing a hub's work: hub, hub0 …, or hub.w0 … (workers)."""
+    labels = {}
+    for hub in hubs:
+        name = f"hub{hub.index}" if len(hubs) > 1 else "hub"
+        pids = hub.worker_pids()
+        for i, pid in enumerate(pids):
+            labels[name if len(pids) == 1 else f"{name}.w{i}"] = pid
+    return labels
 
 
 async def profiled(

@@ -174,12 +174,15 @@ class HubProcess:
     def running(self) -> bool:
         return self.process is not None and self.process.returncode is None
 
-    def write_config(self, broker_url: str, store: Path, ledger: LedgerSettings) -> None:
+    def write_config(
+        self, broker_url: str, store: Path, ledger: LedgerSettings, workers: int = 1
+    ) -> None:
         self.root.mkdir(parents=True, exist_ok=True)
         self.config.write_text(
             f"""
 [hub]
 data_dir = {_toml(str(self.root / "data"))}
+workers = {workers}
 [broker]
 url = {_toml(named_url(broker_url, self.connection_name))}
 publish_timeout = 5.0
@@ -312,7 +315,7 @@ class Cluster:
         """In the client-provided name of every hub connection of this cluster, only."""
         return f"omnihub-proc-{self.tag} hub"
 
-    async def start(self, count: int) -> list[HubProcess]:
+    async def start(self, count: int, workers: int = 1) -> list[HubProcess]:
         started = []
         for _ in range(count):
             index = len(self.processes)
@@ -322,7 +325,7 @@ class Cluster:
                 free_port(),
                 f"{self.connection_fragment}{index}",
             )
-            process.write_config(self.vhost.url, self.store, self.ledger)
+            process.write_config(self.vhost.url, self.store, self.ledger, workers)
             self.processes.append(process)
             started.append(process)
             # One at a time: the first one creates the SQLite schema and the topology.

@@ -45,6 +45,9 @@ class Poster:
     batch: int = 20
     parallel: int = 4
     rate: float | None = None  # events per second, None: as fast as answered
+    # A connection that breaks means the process went away: resend elsewhere. False: the
+    # port stays served (hub.workers), resend to the same target.
+    failover: bool = True
 
     attempted: set[str] = field(default_factory=set)
     accepted: set[str] = field(default_factory=set)
@@ -111,8 +114,11 @@ class Poster:
                 # Gone (stopped or killed): the batch may or may not have been taken, so
                 # it goes to another process; the ingress drops ids it already has.
                 self.outcomes["connection_error"] += 1
-                self.down.add(target.index)
-                self.outcomes[f"lost_target:{type(exc).__name__}"] += 1
+                if self.failover:
+                    self.down.add(target.index)
+                    self.outcomes[f"lost_target:{type(exc).__name__}"] += 1
+                else:
+                    await asyncio.sleep(0.1)
                 continue
             if status == 202:
                 assert answer == {"accepted": ids}, answer
