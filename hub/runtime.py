@@ -123,7 +123,9 @@ class Hub(Publishing):
             self.erase_customer,
             self.publish_out,
         )
-        self.erasure_deadlines = ErasureDeadlines(self.store, self.metrics, config.privacy)
+        self.erasure_deadlines = ErasureDeadlines(
+            self.store, self.metrics, config.privacy, ERASURE_DEADLINE_INTERVAL
+        )
         consent_stage = consent or LedgerConsent(self.consent)
         if isinstance(consent_stage, LedgerConsent):  # stamped in the identity transaction
             self.identity.resolver.consent = consent_stage

@@ -5,7 +5,9 @@ whose part is not final (a ``pending`` or ``failed`` receipt, or the hub's own w
 missing) counts under ``omnihub_erasures_overdue{system}`` once the deadline has passed,
 under ``omnihub_erasures_due_soon{system}`` while it falls within ``[privacy]
 erasure_due_soon_days``; every overdue (request, system) logs a warning naming the
-request id and the system only, never the customer.
+request id and the system only, never the customer. Every hub process refreshes its own
+gauges (whichever answers a scrape must be current), but one per interval warns: the
+others would repeat the same lines (several ``omnihub run``, or ``[hub] workers``).
 """
 
 from __future__ import annotations
@@ -18,12 +20,13 @@ import structlog
 
 from ..config import PrivacySection
 from ..metrics import Metrics
-from ..store import SqlStore
+from ..store import Claim, SqlStore
 from . import requests
 
 log = structlog.get_logger("hub.privacy")
 
 DAY = 86400.0
+WARNINGS_SCOPE = "erasure-deadline-warnings"  # a claim per interval in the store
 
 
 @dataclass
@@ -36,19 +39,31 @@ class DeadlineReport:
 
 
 class ErasureDeadlines:
-    def __init__(self, store: SqlStore, metrics: Metrics, section: PrivacySection):
+    def __init__(
+        self, store: SqlStore, metrics: Metrics, section: PrivacySection, every: float = 3600.0
+    ):
         self.store = store
         self.metrics = metrics
         self.window = section.erasure_due_soon_days * DAY
+        self.every = every  # how often the job runs: one process warns per such interval
 
     async def check(self, at: float | None = None) -> DeadlineReport:
         """Refresh the gauges and warn about every overdue system, as of ``at`` (now)."""
         at = time.time() if at is None else at
         report = await self.report(at)
         self.metrics.update_erasure_deadlines(report.overdue, report.due_soon)
-        for erasure_id, system in report.late:
-            log.warning("erasure_overdue", erasure=erasure_id, system=system)
+        if report.late and await self._warns(at):
+            for erasure_id, system in report.late:
+                log.warning("erasure_overdue", erasure=erasure_id, system=system)
         return report
+
+    async def _warns(self, at: float) -> bool:
+        """True for the first process to check in this interval."""
+        key = str(int(at // self.every))
+        if await self.store.claim(WARNINGS_SCOPE, key, lease_seconds=self.every) is Claim.NEW:
+            await self.store.complete(WARNINGS_SCOPE, key)
+            return True
+        return False
 
     async def listing(
         self, status: str, limit: int, at: float | None = None

@@ -166,3 +166,32 @@ async def test_a_starting_hub_fills_the_gauges_at_once(hub_factory: HubFactory) 
         return (await gauges(second))[GAUGES[0]] == {"crm": 1}
 
     assert await eventually(counted)  # the hourly job's first run is at the start
+
+
+async def test_one_process_per_interval_warns_every_process_counts(
+    hub_factory: HubFactory, store_url: str
+) -> None:
+    first = await hub_factory(store={"url": store_url}, plugins={"crm": PendingCrm()})
+    second = await hub_factory(alongside=first, plugins={"crm": PendingCrm()})
+    ana, _ = await three_channels(first)
+    erasure = await first.hub.erasures.get((await erase(first, ana))["erasure_id"])
+    assert erasure is not None
+    hour = 3600.0
+    checks = [
+        ErasureDeadlines(h.hub.store, Metrics(), h.hub.config.privacy, hour)
+        for h in (first, second)
+    ]
+    late = erasure.deadline + 1
+
+    with capture_logs() as logs:
+        for check in checks:
+            await check.check(at=late)
+        for check in checks:
+            await check.check(at=late + 60)  # the same interval: nobody warns again
+    assert [e["system"] for e in logs if e["event"] == "erasure_overdue"] == ["crm"]
+    for check in checks:  # but every process's gauges are current
+        assert rendered(check.metrics)[GAUGES[0]] == {"crm": 1}
+
+    with capture_logs() as logs:
+        await checks[1].check(at=late + hour)
+    assert [e["system"] for e in logs if e["event"] == "erasure_overdue"] == ["crm"]
