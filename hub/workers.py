@@ -79,7 +79,8 @@ class Supervisor:
                 worker = Worker(index)
                 self.workers.append(worker)
                 if not self._start(worker, wait_ready=True):
-                    return 1
+                    # Asked to stop while starting: the workers drain as usual.
+                    return self._stop_all() if self.stopping else 1
             log.info("workers_serving", workers=self.count)
             self._supervise()
             return self._stop_all()
