@@ -103,35 +103,54 @@ def settled_status(receipts: tuple[Receipt, ...]) -> str:
 
 
 async def load(tx: Tx, erasure_id: str) -> Erasure | None:
-    row = await tx.fetchone(f"SELECT {COLUMNS} FROM erasures WHERE id = ?", erasure_id)
-    if row is None:
-        return None
-    rows = await tx.fetch(
-        "SELECT system, status, items, detail, updated_at FROM erasure_receipts "
-        "WHERE erasure_id = ? ORDER BY system",
-        erasure_id,
-    )
-    covered = await tx.fetch(
-        "SELECT customer_id FROM erasure_customers WHERE erasure_id = ? ORDER BY customer_id",
-        erasure_id,
-    )
-    eid, customer_id, requested_by, requested_at, deadline, status, finished_at = row
-    return Erasure(
-        eid,
-        customer_id,
-        requested_by,
-        requested_at,
-        deadline,
-        status,
-        finished_at,
-        receipts=tuple(Receipt(*r) for r in rows),
-        merged_ids=tuple(c for (c,) in covered if c != customer_id),
-    )
+    found = await load_many(tx, [erasure_id])
+    return found[0] if found else None
 
 
 async def load_all(tx: Tx, rows: Iterable[Any]) -> list[Erasure]:
-    found = [await load(tx, r[0]) for r in rows]
-    return [e for e in found if e is not None]
+    """The requests whose id is the first column of ``rows``, in that order."""
+    return await load_many(tx, [r[0] for r in rows])
+
+
+LOAD_CHUNK = 500  # ids per IN (…): far below SQLite's and PostgreSQL's parameter limits
+
+
+async def load_many(tx: Tx, ids: list[str]) -> list[Erasure]:
+    """Requests by id, in the order given (unknown ids left out): three queries per
+    ``LOAD_CHUNK`` ids, not three per request."""
+    found: dict[str, Erasure] = {}
+    for start in range(0, len(ids), LOAD_CHUNK):
+        chunk = ids[start : start + LOAD_CHUNK]
+        marks = placeholders(len(chunk))
+        rows = await tx.fetch(f"SELECT {COLUMNS} FROM erasures WHERE id IN ({marks})", *chunk)
+        receipts: dict[str, list[Receipt]] = {}
+        for erasure_id, *receipt in await tx.fetch(
+            "SELECT erasure_id, system, status, items, detail, updated_at FROM erasure_receipts "
+            f"WHERE erasure_id IN ({marks}) ORDER BY erasure_id, system",
+            *chunk,
+        ):
+            receipts.setdefault(erasure_id, []).append(Receipt(*receipt))
+        covered: dict[str, list[str]] = {}
+        for erasure_id, customer_id in await tx.fetch(
+            "SELECT erasure_id, customer_id FROM erasure_customers "
+            f"WHERE erasure_id IN ({marks}) ORDER BY erasure_id, customer_id",
+            *chunk,
+        ):
+            covered.setdefault(erasure_id, []).append(customer_id)
+        for row in rows:
+            eid, customer_id, requested_by, requested_at, deadline, status, finished_at = row
+            found[eid] = Erasure(
+                eid,
+                customer_id,
+                requested_by,
+                requested_at,
+                deadline,
+                status,
+                finished_at,
+                receipts=tuple(receipts.get(eid, ())),
+                merged_ids=tuple(c for c in covered.get(eid, ()) if c != customer_id),
+            )
+    return [found[i] for i in ids if i in found]
 
 
 async def of_customers(tx: Tx, customer_ids: list[str]) -> list[Erasure]:
