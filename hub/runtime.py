@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import functools
+import gc
 from collections.abc import Collection, Mapping
 from typing import Any
 
@@ -262,6 +263,10 @@ class Hub(Publishing):
             every(ERASURE_DEADLINE_INTERVAL, deadlines, "erasure_deadlines", at_once=True)
         )
         self.started = True
+        # What startup built (modules, plugins, pydantic schemas, config) lives as long as
+        # the hub: out of the collector's sight, each full collection scans only what
+        # events leave behind. Those collections had been ~13 % of the CPU per event.
+        gc.freeze()
         log.info("hub_started", broker=self.broker.url.split("://")[0], consumers=len(self.runners))
 
     async def _declare_topology(self) -> None:
@@ -287,6 +292,7 @@ class Hub(Publishing):
         if not self.started:
             return
         self.started = False
+        gc.unfreeze()  # what the hub held becomes collectable again once it is dropped
         for task in self._tasks:
             task.cancel()
         # All consumers drain at once, so shutdown stays within one drain_timeout.
