@@ -35,6 +35,9 @@ MAX_GROUP = 500  # transactions per COMMIT at most, to bound what one COMMIT wri
 # confirm and delivery, so committing after one iteration made groups of one or two; an
 # idle loop turns in microseconds, so waiting a few costs no latency there.
 GROUP_ITERATIONS = 4
+# ... unless another process shares the file: it waits for our write lock meanwhile, so
+# after our BEGIN found the lock taken, groups commit after one iteration for a while.
+SHARED_FOR = 5.0  # seconds
 
 
 def sqlite_path(url: str) -> str:
@@ -114,6 +117,7 @@ class SqliteDatabase:
         self._lock = asyncio.Lock()
         self._queued = 0  # callers waiting for the lock
         self._group: _Group | None = None  # the write transaction now open, if any
+        self._shared_at = -SHARED_FOR  # monotonic time our BEGIN last found the lock taken
 
     @property
     def conn(self) -> sqlite3.Connection:
@@ -166,8 +170,7 @@ class SqliteDatabase:
         try:
             group = self._group
             if group is None:
-                conn = self.conn
-                await _unless_busy(lambda: conn.execute("BEGIN IMMEDIATE"), self.busy_timeout)
+                await _unless_busy(self._begin, self.busy_timeout)
                 group = self._group = _Group()
             group.members += 1
             self.conn.execute("SAVEPOINT member")
@@ -188,6 +191,14 @@ class SqliteDatabase:
             self._leave()
         await asyncio.shield(group.committed)
 
+    def _begin(self) -> None:
+        try:
+            self.conn.execute("BEGIN IMMEDIATE")
+        except sqlite3.OperationalError as exc:
+            if _busy(exc):
+                self._shared_at = time.monotonic()
+            raise
+
     def _undo(self, group: _Group) -> None:
         if self.conn.in_transaction:
             self.conn.execute("ROLLBACK TO member")
@@ -206,7 +217,9 @@ class SqliteDatabase:
                 self._commit(group)
             elif group is not None and not group.flush_due:
                 group.flush_due = True
-                asyncio.get_running_loop().call_soon(self._flush, group, GROUP_ITERATIONS)
+                shared = time.monotonic() - self._shared_at < SHARED_FOR
+                iterations = 1 if shared else GROUP_ITERATIONS
+                asyncio.get_running_loop().call_soon(self._flush, group, iterations)
         finally:
             self._lock.release()
 

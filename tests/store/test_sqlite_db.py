@@ -84,6 +84,35 @@ async def test_transactions_of_the_next_iterations_join_the_open_group(
     assert commits == 1
 
 
+async def test_groups_commit_at_once_while_another_process_shares_the_file(
+    db: SqliteDatabase,
+) -> None:
+    other = sqlite3.connect(db.path, isolation_level=None)
+    other.execute("BEGIN IMMEDIATE")  # another process writes: our BEGIN finds it taken
+    first = asyncio.create_task(_insert(db, 0))
+    await asyncio.sleep(0.05)
+    other.execute("COMMIT")
+    other.close()
+    await first
+    commits = 0
+
+    def count(sql: str) -> None:
+        nonlocal commits
+        commits += sql == "COMMIT"
+
+    db.conn.set_trace_callback(count)
+
+    async def insert(n: int, after: int) -> None:
+        for _ in range(after):
+            await asyncio.sleep(0)
+        await _insert(db, n)
+
+    # Not held open for the next iterations: the other process would wait for our lock.
+    await asyncio.gather(insert(1, 0), insert(2, 2))
+    assert committed(db.path) == {0, 1, 2}
+    assert commits == 2
+
+
 async def test_a_failed_transaction_is_undone_alone(db: SqliteDatabase) -> None:
     async def insert(n: int) -> None:
         async with db.transaction() as tx:
