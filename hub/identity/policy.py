@@ -62,8 +62,16 @@ class IdentifierPolicy:
         self.region = section.default_region
         self.rules = {**DEFAULT_RULES, **section.kinds}
         self.blocklist = section.blocklist
+        self._resolved: dict[str, IdentifierRule] = {}  # kind -> its rule, wildcards matched
 
     def rule(self, kind: str) -> IdentifierRule:
+        # Asked several times per identifier and event: match the wildcards once per kind.
+        found = self._resolved.get(kind)
+        if found is None:
+            found = self._resolved[kind] = self._match(kind)
+        return found
+
+    def _match(self, kind: str) -> IdentifierRule:
         if kind in self.rules:
             return self.rules[kind]
         prefixed = [p for p in self.rules if p.endswith("*") and kind.startswith(p[:-1])]

@@ -31,6 +31,13 @@ from .database import Row
 T = TypeVar("T")
 
 MAX_GROUP = 500  # transactions per COMMIT at most, to bound what one COMMIT writes
+# Loop iterations a group stays open for others to join. A busy hub's loop turns for every
+# confirm and delivery, so committing after one iteration made groups of one or two; an
+# idle loop turns in microseconds, so waiting a few costs no latency there.
+GROUP_ITERATIONS = 4
+# ... unless another process shares the file: it waits for our write lock meanwhile, so
+# after our BEGIN found the lock taken, groups commit after one iteration for a while.
+SHARED_FOR = 5.0  # seconds
 
 
 def sqlite_path(url: str) -> str:
@@ -110,6 +117,7 @@ class SqliteDatabase:
         self._lock = asyncio.Lock()
         self._queued = 0  # callers waiting for the lock
         self._group: _Group | None = None  # the write transaction now open, if any
+        self._shared_at = -SHARED_FOR  # monotonic time our BEGIN last found the lock taken
 
     @property
     def conn(self) -> sqlite3.Connection:
@@ -153,8 +161,8 @@ class SqliteDatabase:
         """A savepoint in the group's write transaction; returns once that committed.
 
         A COMMIT writes every page the transaction touched to the WAL: most of what a
-        short transaction costs. Transactions run in the same loop iteration (or queued
-        behind one another) therefore share a COMMIT at its end; each is a savepoint, so
+        short transaction costs. Transactions run within a few loop iterations (or queued
+        behind one another) therefore share a COMMIT; each is a savepoint, so
         one that fails is undone alone. Nobody's block returns before its data is
         committed.
         """
@@ -162,8 +170,7 @@ class SqliteDatabase:
         try:
             group = self._group
             if group is None:
-                conn = self.conn
-                await _unless_busy(lambda: conn.execute("BEGIN IMMEDIATE"), self.busy_timeout)
+                await _unless_busy(self._begin, self.busy_timeout)
                 group = self._group = _Group()
             group.members += 1
             self.conn.execute("SAVEPOINT member")
@@ -184,6 +191,14 @@ class SqliteDatabase:
             self._leave()
         await asyncio.shield(group.committed)
 
+    def _begin(self) -> None:
+        try:
+            self.conn.execute("BEGIN IMMEDIATE")
+        except sqlite3.OperationalError as exc:
+            if _busy(exc):
+                self._shared_at = time.monotonic()
+            raise
+
     def _undo(self, group: _Group) -> None:
         if self.conn.in_transaction:
             self.conn.execute("ROLLBACK TO member")
@@ -194,21 +209,26 @@ class SqliteDatabase:
             group.committed.exception()  # retrieved: a failed member may be the only one
 
     def _leave(self) -> None:
-        """Release the lock; the open group commits at the end of this loop iteration,
-        once the transactions already scheduled in it have joined."""
+        """Release the lock; the open group commits GROUP_ITERATIONS loop iterations on,
+        once the transactions started meanwhile have joined."""
         try:
             group = self._group
             if group is not None and group.members >= MAX_GROUP:
                 self._commit(group)
             elif group is not None and not group.flush_due:
                 group.flush_due = True
-                asyncio.get_running_loop().call_soon(self._flush, group)
+                shared = time.monotonic() - self._shared_at < SHARED_FOR
+                iterations = 1 if shared else GROUP_ITERATIONS
+                asyncio.get_running_loop().call_soon(self._flush, group, iterations)
         finally:
             self._lock.release()
 
-    def _flush(self, group: _Group) -> None:
+    def _flush(self, group: _Group, iterations: int = 1) -> None:
         if self._group is not group:
             return  # committed already
+        if iterations > 1:  # let the next iterations' transactions join
+            asyncio.get_running_loop().call_soon(self._flush, group, iterations - 1)
+            return
         if self._lock.locked():
             group.flush_due = False  # the holder's _leave schedules it again
         elif self._queued:  # a waiter is about to take the lock and join: next iteration

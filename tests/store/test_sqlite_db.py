@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from hub.store.sqlite_db import SqliteDatabase
+from hub.store.sqlite_db import GROUP_ITERATIONS, SqliteDatabase
 
 
 @pytest.fixture
@@ -58,6 +58,59 @@ async def test_concurrent_transactions_share_commits(db: SqliteDatabase) -> None
     await asyncio.gather(*(insert(n) for n in range(50)))
     assert committed(db.path) == set(range(50))
     assert 1 <= commits < 10
+
+
+async def test_transactions_of_the_next_iterations_join_the_open_group(
+    db: SqliteDatabase,
+) -> None:
+    # As on a busy hub, where every confirm or delivery starts a transaction in a loop
+    # iteration of its own.
+    commits = 0
+
+    def count(sql: str) -> None:
+        nonlocal commits
+        commits += sql == "COMMIT"
+
+    db.conn.set_trace_callback(count)
+
+    async def insert(n: int, after: int) -> None:
+        for _ in range(after):
+            await asyncio.sleep(0)
+        async with db.transaction() as tx:
+            await tx.execute("INSERT INTO t VALUES (?)", n)
+
+    await asyncio.gather(*(insert(n, n) for n in range(GROUP_ITERATIONS - 1)))
+    assert committed(db.path) == set(range(GROUP_ITERATIONS - 1))
+    assert commits == 1
+
+
+async def test_groups_commit_at_once_while_another_process_shares_the_file(
+    db: SqliteDatabase,
+) -> None:
+    other = sqlite3.connect(db.path, isolation_level=None)
+    other.execute("BEGIN IMMEDIATE")  # another process writes: our BEGIN finds it taken
+    first = asyncio.create_task(_insert(db, 0))
+    await asyncio.sleep(0.05)
+    other.execute("COMMIT")
+    other.close()
+    await first
+    commits = 0
+
+    def count(sql: str) -> None:
+        nonlocal commits
+        commits += sql == "COMMIT"
+
+    db.conn.set_trace_callback(count)
+
+    async def insert(n: int, after: int) -> None:
+        for _ in range(after):
+            await asyncio.sleep(0)
+        await _insert(db, n)
+
+    # Not held open for the next iterations: the other process would wait for our lock.
+    await asyncio.gather(insert(1, 0), insert(2, 2))
+    assert committed(db.path) == {0, 1, 2}
+    assert commits == 2
 
 
 async def test_a_failed_transaction_is_undone_alone(db: SqliteDatabase) -> None:
