@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import gc
 import statistics
 import sys
 import tempfile
@@ -34,6 +35,7 @@ from bench.lib.rabbit import private_vhost
 from hub import CloudEvent, Consumer
 from hub.logging import configure_logging
 from hub.runtime import Hub
+from hub.serve import tune_collector
 from hub.testing.harness import make_config
 
 WARM_UP = 500
@@ -88,6 +90,7 @@ async def one_round(args: argparse.Namespace) -> tuple[float, float]:
             try:
                 consumer = Consumer("probe", ("customer.#",), counter, purposes=())
                 await hub.add_consumer(consumer)
+                tune_collector()  # as `omnihub run` does once the hub serves
                 await send(hub, 0, WARM_UP, args.batch, args.in_flight)
                 await counter.wait(WARM_UP)
                 cpu, wall = time.process_time(), time.perf_counter()
@@ -96,6 +99,7 @@ async def one_round(args: argparse.Namespace) -> tuple[float, float]:
                 cpu, wall = time.process_time() - cpu, time.perf_counter() - wall
             finally:
                 await hub.stop()
+                gc.unfreeze()  # the next round's hub starts from a clean slate
     return cpu * 1000 / args.events, args.events / wall
 
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import functools
-import gc
 from collections.abc import Collection, Mapping
 from typing import Any
 
@@ -69,8 +68,6 @@ from .store.database import SharedDatabase
 log = structlog.get_logger("hub.runtime")
 
 UNROUTED_QUEUE = "omnihub.unrouted"
-YOUNG_GC_THRESHOLD = 10_000  # allocations between young collections while a hub runs
-PROCESS_GC_THRESHOLD = gc.get_threshold()  # restored when a hub stops
 
 
 def unrouted_queue_spec() -> QueueSpec:
@@ -267,13 +264,6 @@ class Hub(Publishing):
             every(ERASURE_DEADLINE_INTERVAL, deadlines, "erasure_deadlines", at_once=True)
         )
         self.started = True
-        # What startup built (modules, plugins, pydantic schemas, config) lives as long as
-        # the hub: out of the collector's sight, each full collection scans only what
-        # events leave behind. Those collections had been ~13 % of the CPU per event.
-        gc.freeze()
-        # A young collection every 700 allocations mostly finds events still in flight and
-        # promotes them, to be scanned again; every 10,000 most of them have died by then.
-        gc.set_threshold(YOUNG_GC_THRESHOLD, *PROCESS_GC_THRESHOLD[1:])
         log.info("hub_started", broker=self.broker.url.split("://")[0], consumers=len(self.runners))
 
     async def _declare_topology(self) -> None:
@@ -299,8 +289,6 @@ class Hub(Publishing):
         if not self.started:
             return
         self.started = False
-        gc.unfreeze()  # what the hub held becomes collectable again once it is dropped
-        gc.set_threshold(*PROCESS_GC_THRESHOLD)
         for task in self._tasks:
             task.cancel()
         # All consumers drain at once, so shutdown stays within one drain_timeout.

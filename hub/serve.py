@@ -37,6 +37,23 @@ def run_loop(main: Coroutine[Any, Any, None], choice: str = "auto") -> None:
     asyncio.run(main)
 
 
+YOUNG_GC_THRESHOLD = 10_000  # allocations between young collections (Python's default: 700)
+
+
+def tune_collector() -> None:
+    """The garbage collector of a process that serves a started hub.
+
+    What start-up built (modules, plugins, pydantic schemas, phone metadata …) lives as
+    long as the process: frozen out of the collector's sight, a full collection takes
+    microseconds instead of the ~50 ms every event in flight waited for under load. And a
+    young collection every 700 allocations mostly finds events still in flight and
+    promotes them, to be scanned again; every 10,000 most of them have died by then.
+    """
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(YOUNG_GC_THRESHOLD, *gc.get_threshold()[1:])
+
+
 async def serve(
     config: HubConfig,
     *,
@@ -74,11 +91,7 @@ async def serve(
         await hub.stop()
         raise
     log.info("http_listening", host=config.http.host, port=config.http.port)
-    # What start-up built (plugins, schemas, phone metadata …) lives as long as the
-    # process: out of the collector's sight, a full collection takes microseconds instead
-    # of the ~50 ms every event waited for under load.
-    gc.collect()
-    gc.freeze()
+    tune_collector()
     if on_ready is not None:
         on_ready()
     stopping = asyncio.Event()

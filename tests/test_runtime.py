@@ -1,23 +1,19 @@
-"""The hub's lifecycle as the process sees it."""
+"""The process that serves a hub tunes its garbage collector for a long-running service."""
 
 from __future__ import annotations
 
 import gc
-from pathlib import Path
 
-from hub.runtime import YOUNG_GC_THRESHOLD, Hub
-from hub.testing.harness import make_config
+from hub.serve import YOUNG_GC_THRESHOLD, tune_collector
 
 
-async def test_collector_is_tuned_while_running_and_given_back_on_stop(tmp_path: Path) -> None:
-    hub = Hub(make_config(tmp_path), discover=False)
-    gc.unfreeze()
+def test_the_serving_process_freezes_start_up_and_collects_young_objects_less_often() -> None:
     before = gc.get_threshold()
-    await hub.start()
+    gc.unfreeze()
     try:
-        assert gc.get_freeze_count() > 0  # full collections skip what startup built
-        assert gc.get_threshold()[0] == YOUNG_GC_THRESHOLD
+        tune_collector()
+        assert gc.get_freeze_count() > 0  # full collections skip what start-up built
+        assert gc.get_threshold() == (YOUNG_GC_THRESHOLD, *before[1:])
     finally:
-        await hub.stop()
-    assert gc.get_freeze_count() == 0  # nothing stays uncollectable after the hub
-    assert gc.get_threshold() == before
+        gc.unfreeze()
+        gc.set_threshold(*before)

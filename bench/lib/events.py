@@ -19,13 +19,19 @@ SIGNATURE_HEADER = "X-Hub-Signature-256"
 
 
 def customer_identified(event_id: str, n: int) -> dict[str, Any]:
+    """A returning customer, as a CRM reports them: the CRM id they already have.
+
+    (Until 2026-11-24 every event carried a new ``crm:bench`` value, which the identity
+    policy sets aside — ``crm:*`` allows one per profile — and logs on each event: the path
+    of a conflicting identifier, ~0.05 ms and a log line per event more than this one.)
+    """
     return {
         "specversion": "1.0",
         "id": event_id,
         "source": "/bench",
         "type": EVENT_TYPE,
         "customerid": f"cus-bench-{n % CUSTOMERS}",
-        "data": {"identifiers": [{"kind": "crm:bench", "value": str(n)}]},
+        "data": {"identifiers": [{"kind": "crm:bench", "value": str(n % CUSTOMERS)}]},
     }
 
 
