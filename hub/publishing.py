@@ -55,9 +55,14 @@ class Publishing:
         Raises InvalidEvent (nothing published) or :class:`PartialPublish` (answer 503 with
         the ids: some may be confirmed, and resending the same ids is safe as the ingress
         drops duplicates). Every publish has settled when it raises.
+
+        Events naming the same customer go through one after the other, in the batch's
+        order, and so reach every consumer in that order (a conversation's ``opened``
+        before its first ``message.send``); so do the events that name no customer yet (a
+        channel's messages, resolved by the pipeline). Different customers run at once.
         """
         valid = self.validate(events)
-        outcomes = await asyncio.gather(*map(self._accept, valid), return_exceptions=True)
+        outcomes = await asyncio.gather(*self._in_order(valid), return_exceptions=True)
         confirmed = [e for e, outcome in zip(valid, outcomes, strict=True) if outcome is None]
         for event in confirmed:
             self.metrics.events_in_total.labels(type=event.type).inc()
@@ -79,6 +84,21 @@ class Publishing:
             timeout=self.config.broker.publish_timeout,
         )
         self.metrics.events_out_total.labels(type=event.type).inc()
+
+    def _in_order(self, events: list[CloudEvent]) -> list[asyncio.Task[None]]:
+        latest: dict[str | None, asyncio.Task[None]] = {}  # per customer id (None: unnamed)
+        tasks = []
+        for event in events:
+            previous = latest.get(event.customerid)
+            task = asyncio.ensure_future(self._accept_after(previous, event))
+            latest[event.customerid] = task
+            tasks.append(task)
+        return tasks
+
+    async def _accept_after(self, previous: asyncio.Task[None] | None, event: CloudEvent) -> None:
+        if previous is not None:
+            await asyncio.wait([previous])  # its outcome is its own; the batch reports it
+        await self._accept(event)
 
     async def _accept(self, event: CloudEvent) -> None:
         if self.config.pipeline.mode == "edge":

@@ -158,3 +158,34 @@ async def test_a_hub_alongside_shares_broker_and_store_and_stops_alone(
     await first.publish(ping(3))
     await eventually(lambda: ("first", 3) in handled)
     assert sorted(n for _, n in handled) == [1, 2, 3]
+
+
+async def test_a_batch_keeps_its_order_per_customer_and_runs_customers_at_once(
+    hub_factory: HubFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    harness = await hub_factory(plugins=PLUGINS)
+    seen = await harness.collect("seen", "acme.ping.#")
+    process = harness.hub.pipeline.process
+    # The earlier events of the batch take longer: run all at once, the later ones would
+    # overtake them.
+    delays = {"a1": 0.3, "a2": 0.2, "a3": 0.1, "b1": 0.1, "b2": 0.05, "n1": 0.1, "n2": 0.05}
+
+    async def slow(event: CloudEvent) -> bool:
+        await asyncio.sleep(delays[event.id])
+        return await process(event)
+
+    monkeypatch.setattr(harness.hub.pipeline, "process", slow)
+    batch = [
+        ping(1, id="a1", customer="cus-a"),
+        ping(2, id="b1", customer="cus-b"),
+        ping(3, id="n1", customer=None),
+        ping(4, id="a2", customer="cus-a"),
+        ping(5, id="b2", customer="cus-b"),
+        ping(6, id="n2", customer=None),
+        ping(7, id="a3", customer="cus-a"),
+    ]
+    await harness.hub.publish(batch)
+    order = [e.id for e in await seen.wait_for(len(batch))]
+    for chain in (["a1", "a2", "a3"], ["b1", "b2"], ["n1", "n2"]):
+        assert [i for i in order if i in chain] == chain, order
+    assert order.index("b2") < order.index("a1")  # another customer does not wait for A

@@ -98,7 +98,9 @@ async def test_a_survey_of_a_merged_profile_is_answered_as_the_survivor(
 ) -> None:
     clock = Clock()
     harness, _ = await start(hub_factory, broker_url, clock)
-    seen = await harness.collect("probe", "message.#", "survey.#", "consent.#", "customer.#")
+    seen = await harness.collect(
+        "probe", "message.#", "survey.#", "consent.#", "customer.#", "conversation.closed.#"
+    )
     # B: a WhatsApp customer, asked after a closed conversation.
     hello = await say(harness, seen, "whatsapp", PHONE, "oi")
     b = hello.customerid
@@ -117,6 +119,11 @@ async def test_a_survey_of_a_merged_profile_is_answered_as_the_survivor(
     [answer] = await seen.wait_for(1, where=lambda e: e.type == "survey.responded", timeout=15)
     assert (answer.customerid, answer.data.survey_id) == (a, asked.data.survey_id)
     assert answer.data.score == 9
+    # The survey's conversation closes after the thanks: her next message opens a new one.
+    closed = f"nps_{asked.data.survey_id}"
+    await seen.wait_for(
+        1, where=lambda e: e.type == "conversation.closed" and e.conversationid == closed
+    )
 
     # The next day she closes another conversation: what B was asked counts for A.
     clock.advance(days=1)

@@ -65,7 +65,7 @@ async def test_every_entry_change_and_message_becomes_an_event(hub_factory: Any)
     text["entry"][0]["changes"].append({"field": "account_update", "value": {"event": "X"}})
     assert await post(harness, text) == 200
 
-    events = await seen.wait_for(4)
+    events = await seen.wait_for(4, where=lambda e: e.source.startswith("/plugins/whatsapp/"))
     assert sorted((e.type, getattr(e.data, "channel_message_id", None)) for e in events) == [
         ("message.received", "wamid.second"),
         ("message.received", "wamid.xyzxyz"),

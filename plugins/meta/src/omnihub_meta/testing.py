@@ -63,14 +63,15 @@ _probes = itertools.count()
 async def webhook_events(
     harness: HubHarness, channel: str, payload: dict[str, Any], count: int
 ) -> list[CloudEvent]:
-    """Post ``payload`` signed to the channel's webhook, which must give ``count`` events."""
+    """Post ``payload`` signed to the channel's webhook, which must give ``count`` events
+    (the channel's own, in order: not the hub's announcements about them)."""
     seen = await harness.collect(f"probe-{next(_probes)}", "#")
     body, headers = signed(payload)
     response = await harness.client.post(f"/webhooks/{channel}/", data=body, headers=headers)
     if response.status != 200:
         raise AssertionError(f"HTTP {response.status}: {await response.text()}")
     assert await response.json() == {"accepted": count}
-    return await seen.wait_for(count)
+    return await seen.wait_for(count, where=lambda e: e.source.startswith(f"/plugins/{channel}/"))
 
 
 def canonical(channel: str, expected: tuple[str, str, dict[str, Any]]) -> tuple[str, str, Any]:
