@@ -66,6 +66,17 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         default=os.cpu_count() or 1,
         help="d1w: [hub] workers of its one omnihub run (default: one per core)",
     )
+    p.add_argument(
+        "--hub-store",
+        choices=("sqlite", "postgresql"),
+        default="sqlite",
+        help="the hubs' store: a SQLite file (default) or a database of its own on PostgreSQL",
+    )
+    p.add_argument(
+        "--postgres-url",
+        default=os.environ.get("POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres"),
+        help="--hub-store postgresql: where the benchmark creates (and drops) its database",
+    )
     p.add_argument("--window", type=int, default=256, help="baselines: unconfirmed publishes")
     p.add_argument("--prefetch", type=int, default=128, help="baselines: unacked deliveries")
     p.add_argument(
@@ -265,6 +276,8 @@ async def settings_from(args: argparse.Namespace, parts: list[str], results_dir:
         results_dir=results_dir,
         hub_broker=hub_broker,
         hub_workers=max(1, args.hub_workers),
+        hub_store=args.hub_store,
+        postgres_url=args.postgres_url,
     )
 
 
@@ -275,8 +288,8 @@ async def describe(settings: Settings, stamp: str, idle: float) -> str:
         f"busy elsewhere before start: {idle:.2f} cores · events/run {settings.events} · "
         f"fixed rate {settings.rate:g}/s for {settings.rate_seconds:g}s · batch "
         f"{settings.batch} · window {settings.window} · prefetch {settings.prefetch} · "
-        f"outstanding ≤ {settings.outstanding} · "
-        f"repeat {settings.repeat}"
+        f"outstanding ≤ {settings.outstanding} · hub store {settings.hub_store} · "
+        f"hub workers (d1w) {settings.hub_workers} · repeat {settings.repeat}"
     )
 
 

@@ -29,6 +29,8 @@ class Settings:
     results_dir: Path  # kept: results JSON and the profile (bench/results/ is git-ignored)
     hub_broker: str  # "amqp" or "memory" (the fallback while amqp:// is unusable)
     hub_workers: int = 2  # d1w: [hub] workers of its one `omnihub run`
+    hub_store: str = "sqlite"  # the hubs' store: "sqlite" (a file) or "postgresql"
+    postgres_url: str = "postgresql://postgres@127.0.0.1:5432/postgres"  # for postgresql
     round: int = 0  # which round is running (event ids must differ between rounds)
 
     @property

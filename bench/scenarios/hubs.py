@@ -40,6 +40,7 @@ class HubSetup:
     app_secret: str = field(default_factory=lambda: secrets.token_urlsafe(24))
     pipeline_mode: str | None = None  # [pipeline] mode; None: the hub's default
     workers: int = 1  # [hub] workers: processes of one `omnihub run`
+    store_url: str | None = None  # None: a SQLite file in the work dir, shared by the hubs
 
 
 def free_port() -> int:
@@ -86,7 +87,7 @@ workers = {self.setup.workers}
 url = "{self.setup.broker_url}"
 
 [store]
-url = "sqlite:///{work}/hub.db"
+url = "{self.setup.store_url or f"sqlite:///{work}/hub.db"}"
 
 [http]
 host = "127.0.0.1"

@@ -21,10 +21,11 @@ evenly over both. Senders and the bound on events outstanding scale with the pro
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import itertools
 import time
 import traceback
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass
 
 import aiohttp
@@ -38,6 +39,7 @@ from ..lib.events import (
     webhook_body,
 )
 from ..lib.load import Ledger, chunks, closed_loop, open_loop
+from ..lib.postgres import private_database
 from ..lib.procs import CpuMeter
 from ..lib.profile import Sampler, summarise
 from ..lib.rabbit import private_vhost
@@ -200,12 +202,15 @@ async def run(settings: Settings, cpu: CpuMeter, parts: set[str]) -> tuple[list[
                 return await measure_hubs(
                     settings, setup, session, cpu, 1, "dm", title, D1_RUNS, profile=with_profile
                 )
-            async with private_vhost(settings.amqp_url, settings.tag) as url:
+            async with (
+                private_vhost(settings.amqp_url, settings.tag) as url,
+                stores(settings) as new_store,
+            ):
                 problem = await amqp_usable(url)
                 if problem:
                     raise RuntimeError(f"the hub's amqp:// transport is not usable: {problem}")
                 if parts & {"d1", "profile"}:
-                    setup = HubSetup(work / "hub-one", url)
+                    setup = HubSetup(work / "hub-one", url, store_url=await new_store())
                     runs = D1_RUNS if "d1" in parts else []
                     title = "(d) Omnihub 1 hub"
                     with_profile = "profile" in parts
@@ -214,7 +219,12 @@ async def run(settings: Settings, cpu: CpuMeter, parts: set[str]) -> tuple[list[
                     )
                     results += rows
                 if "d1i" in parts:
-                    setup = HubSetup(work / "hub-ingress", url, pipeline_mode="ingress")
+                    setup = HubSetup(
+                        work / "hub-ingress",
+                        url,
+                        pipeline_mode="ingress",
+                        store_url=await new_store(),
+                    )
                     title = "(d) Omnihub 1 hub, ingress hop"
                     rows, _ = await measure_hubs(
                         settings, setup, session, cpu, 1, "d1i", title, D1I_RUNS
@@ -222,19 +232,36 @@ async def run(settings: Settings, cpu: CpuMeter, parts: set[str]) -> tuple[list[
                     results += rows
                 if "d1w" in parts:
                     workers = settings.hub_workers
-                    setup = HubSetup(work / "hub-workers", url, workers=workers)
+                    setup = HubSetup(
+                        work / "hub-workers", url, workers=workers, store_url=await new_store()
+                    )
                     title = f"(d) Omnihub 1 hub, {workers} workers"
                     rows, _ = await measure_hubs(
                         settings, setup, session, cpu, 1, "d1w", title, D1W_RUNS
                     )
                     results += rows
                 if "d2" in parts:
-                    setup = HubSetup(work / "hub-two", url)
+                    setup = HubSetup(work / "hub-two", url, store_url=await new_store())
                     rows, _ = await measure_hubs(
                         settings, setup, session, cpu, 2, "d2", "(d) Omnihub 2 hubs", D2_RUNS
                     )
                     results += rows
     return results, profile
+
+
+@contextlib.asynccontextmanager
+async def stores(settings: Settings) -> AsyncIterator[Callable[[], Awaitable[str | None]]]:
+    """``new_store()`` per hub setup: None (a SQLite file of its own) or a fresh
+    PostgreSQL schema (``--hub-store postgresql``)."""
+    if settings.hub_store != "postgresql":
+
+        async def sqlite() -> None:
+            return None
+
+        yield sqlite
+        return
+    async with private_database(settings.postgres_url, settings.tag) as new_store:
+        yield new_store
 
 
 async def measure_hubs(
