@@ -19,6 +19,7 @@ import sys
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import aiohttp
 
@@ -112,17 +113,27 @@ app_secret = "{self.setup.app_secret}"
         return path
 
     def worker_pids(self) -> list[int]:
-        """The processes doing the work: the workers of a supervisor (from its log), or
-        the hub process itself."""
+        """The processes doing the work: the workers a supervisor started (from its log;
+        all of them once it logged each start), or the hub process itself."""
         if self.setup.workers == 1:
             return [self.pid]
-        pids = []
-        for line in self.log.read_text(errors="replace").splitlines():
-            with contextlib.suppress(ValueError):
-                entry = json.loads(line)
-                if isinstance(entry, dict) and entry.get("event") == "worker_started":
-                    pids.append(int(entry["pid"]))
-        return pids[-self.setup.workers :]
+        started = [int(e["pid"]) for e in self._log_events() if e["event"] == "worker_started"]
+        return started[-self.setup.workers :]
+
+    def _all_serving(self) -> bool:
+        if self.setup.workers == 1:
+            return True
+        return any(e["event"] == "workers_serving" for e in self._log_events())
+
+    def _log_events(self) -> list[dict[str, Any]]:
+        events = []
+        if self.log.exists():
+            for line in self.log.read_text(errors="replace").splitlines():
+                with contextlib.suppress(ValueError):
+                    entry = json.loads(line)
+                    if isinstance(entry, dict) and "event" in entry:
+                        events.append(entry)
+        return events
 
     def argv(self) -> list[str]:
         return [str(BIN / "omnihub"), "--config", str(self.write_config()), "run"]
@@ -135,7 +146,8 @@ app_secret = "{self.setup.app_secret}"
                 raise RuntimeError(f"hub {self.index} exited:\n{tail(self.log)}")
             with contextlib.suppress(aiohttp.ClientError, TimeoutError):
                 async with session.get(f"{self.base_url}/readyz") as response:
-                    if response.status == 200:
+                    # With workers, /readyz answers once the first one serves.
+                    if response.status == 200 and self._all_serving():
                         return
             await asyncio.sleep(0.2)
         raise RuntimeError(f"hub {self.index} not ready in {READY_TIMEOUT:g}s:\n{tail(self.log)}")
