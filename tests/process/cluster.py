@@ -141,6 +141,7 @@ class HubProcess:
     connection_name: str
     process: asyncio.subprocess.Process | None = None
     exit_code: int | None = None
+    workers: int = 1  # [hub] workers of this omnihub run
     _log: IO[bytes] | None = None
     _journal: list[dict[str, Any]] = field(default_factory=list)
     _journal_offset: int = 0
@@ -178,6 +179,7 @@ class HubProcess:
         self, broker_url: str, store: Path, ledger: LedgerSettings, workers: int = 1
     ) -> None:
         self.root.mkdir(parents=True, exist_ok=True)
+        self.workers = workers
         self.config.write_text(
             f"""
 [hub]
@@ -231,9 +233,12 @@ retry_delays = {_toml(list(ledger.retry_delays))}
                 raise AssertionError(f"{self.name} exited at start:\n{self.log_tail()}")
             try:
                 async with session.get(f"{self.url}/readyz") as response:
-                    return response.status == 200
+                    if response.status != 200:
+                        return False
             except aiohttp.ClientError:
                 return False
+            # With workers, /readyz answers once the first one serves: wait for them all.
+            return self.workers == 1 or "workers_serving" in self.log_events()
 
         await wait_until(ready, within, f"{self.name} ready")
 
