@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -42,13 +43,7 @@ async def test_every_block_returns_after_its_rows_are_committed(db: SqliteDataba
 
 
 async def test_concurrent_transactions_share_commits(db: SqliteDatabase) -> None:
-    commits = 0
-
-    def count(sql: str) -> None:
-        nonlocal commits
-        commits += sql == "COMMIT"
-
-    db.conn.set_trace_callback(count)
+    commits = count_commits(db)
 
     async def insert(n: int) -> None:
         async with db.transaction() as tx:
@@ -57,7 +52,7 @@ async def test_concurrent_transactions_share_commits(db: SqliteDatabase) -> None
 
     await asyncio.gather(*(insert(n) for n in range(50)))
     assert committed(db.path) == set(range(50))
-    assert 1 <= commits < 10
+    assert 1 <= commits() < 10
 
 
 async def test_transactions_of_the_next_iterations_join_the_open_group(
@@ -65,13 +60,7 @@ async def test_transactions_of_the_next_iterations_join_the_open_group(
 ) -> None:
     # As on a busy hub, where every confirm or delivery starts a transaction in a loop
     # iteration of its own.
-    commits = 0
-
-    def count(sql: str) -> None:
-        nonlocal commits
-        commits += sql == "COMMIT"
-
-    db.conn.set_trace_callback(count)
+    commits = count_commits(db)
 
     async def insert(n: int, after: int) -> None:
         for _ in range(after):
@@ -81,7 +70,7 @@ async def test_transactions_of_the_next_iterations_join_the_open_group(
 
     await asyncio.gather(*(insert(n, n) for n in range(GROUP_ITERATIONS - 1)))
     assert committed(db.path) == set(range(GROUP_ITERATIONS - 1))
-    assert commits == 1
+    assert commits() == 1
 
 
 async def test_groups_commit_at_once_while_another_process_shares_the_file(
@@ -94,13 +83,7 @@ async def test_groups_commit_at_once_while_another_process_shares_the_file(
     other.execute("COMMIT")
     other.close()
     await first
-    commits = 0
-
-    def count(sql: str) -> None:
-        nonlocal commits
-        commits += sql == "COMMIT"
-
-    db.conn.set_trace_callback(count)
+    commits = count_commits(db)
 
     async def insert(n: int, after: int) -> None:
         for _ in range(after):
@@ -110,7 +93,7 @@ async def test_groups_commit_at_once_while_another_process_shares_the_file(
     # Not held open for the next iterations: the other process would wait for our lock.
     await asyncio.gather(insert(1, 0), insert(2, 2))
     assert committed(db.path) == {0, 1, 2}
-    assert commits == 2
+    assert commits() == 2
 
 
 async def test_a_failed_transaction_is_undone_alone(db: SqliteDatabase) -> None:
@@ -180,6 +163,13 @@ async def test_a_lock_held_too_long_is_an_error(tmp_path: Path) -> None:
     async with db.transaction() as tx:  # usable again
         await tx.execute("CREATE TABLE t (n INTEGER)")
     await db.close()
+
+
+def count_commits(db: SqliteDatabase) -> Callable[[], int]:
+    """From now on, how many COMMITs ``db`` has run."""
+    seen: list[str] = []
+    db.conn.set_trace_callback(seen.append)
+    return lambda: seen.count("COMMIT")
 
 
 async def _insert(db: SqliteDatabase, n: int) -> None:
