@@ -191,8 +191,7 @@ class Supervisor:
             log.info("workers_stopping", workers=len(live))
         for worker in live:
             assert worker.process is not None
-            with contextlib.suppress(ProcessLookupError):
-                os.kill(worker.process.pid or 0, signal.SIGTERM)
+            worker.process.terminate()  # SIGTERM: the worker drains
         deadline = time.monotonic() + self.config.broker.drain_timeout + STOP_MARGIN
         for worker in live:
             assert worker.process is not None
